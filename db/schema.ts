@@ -1,0 +1,181 @@
+/**
+ * Drizzle table definitions for the knowledge base. drizzle-kit generates `migrations/` from this
+ * file; the FTS5 index lives in a hand-written migration because drizzle-kit cannot express
+ * virtual tables.
+ *
+ * Every section item of a condition (symptom, cause, risk factor, ...) is one row of `statements`:
+ * one atomic, citable fact with a stable id. Section-specific attributes are nullable columns
+ * rather than one table per section, so that facts, search and citations treat all sections alike.
+ */
+import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const conditions = sqliteTable('conditions', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  summary: text('summary').notNull(),
+  version: integer('version').notNull(),
+  lastReviewed: text('last_reviewed').notNull(),
+});
+
+export const conditionAliases = sqliteTable(
+  'condition_aliases',
+  {
+    conditionId: text('condition_id')
+      .notNull()
+      .references(() => conditions.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    alias: text('alias').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conditionId, t.position] })],
+);
+
+export const conditionCodes = sqliteTable(
+  'condition_codes',
+  {
+    conditionId: text('condition_id')
+      .notNull()
+      .references(() => conditions.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    system: text('system').notNull(),
+    code: text('code').notNull(),
+    display: text('display'),
+    match: text('match').notNull(),
+    note: text('note'),
+    confidence: text('confidence').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conditionId, t.system, t.code] }), index('condition_codes_lookup').on(t.system, t.code)],
+);
+
+export const sources = sqliteTable('sources', {
+  id: text('id').primaryKey(),
+  /** The condition file that defines this source; other conditions may cite it too. */
+  definedIn: text('defined_in')
+    .notNull()
+    .references(() => conditions.id, { onDelete: 'cascade' }),
+  position: integer('position').notNull(),
+  kind: text('kind').notNull(),
+  year: integer('year'),
+  title: text('title'),
+  /** JSON array of author names in citation order. */
+  authors: text('authors').notNull(),
+  journal: text('journal'),
+  volume: text('volume'),
+  pages: text('pages'),
+  doi: text('doi'),
+  pmid: text('pmid'),
+  pmcid: text('pmcid'),
+  url: text('url'),
+  citedAs: text('cited_as'),
+  attribution: text('attribution').notNull(),
+  licence: text('licence'),
+  note: text('note'),
+});
+
+export const statements = sqliteTable(
+  'statements',
+  {
+    id: text('id').primaryKey(),
+    conditionId: text('condition_id')
+      .notNull()
+      .references(() => conditions.id, { onDelete: 'cascade' }),
+    /** Document section key: symptoms, causes, riskFactors, complications, diagnosis, treatments, prognosis, prevention. */
+    section: text('section').notNull(),
+    position: integer('position').notNull(),
+    name: text('name').notNull(),
+    text: text('text').notNull(),
+    confidence: text('confidence').notNull(),
+    /** symptoms */
+    frequency: text('frequency'),
+    relatedCondition: text('related_condition'),
+    /** riskFactors: demographic/condition/medication/lab; treatments: medication/procedure/...; diagnosis: method */
+    category: text('category'),
+    /** diagnosis */
+    purpose: text('purpose'),
+    risks: text('risks'),
+    /** treatments */
+    route: text('route'),
+    goal: text('goal'),
+    regulatoryStatus: text('regulatory_status'),
+    regulatoryNote: text('regulatory_note'),
+  },
+  (t) => [uniqueIndex('statements_order').on(t.conditionId, t.section, t.position)],
+);
+
+export const treatmentCodes = sqliteTable(
+  'treatment_codes',
+  {
+    treatmentId: text('treatment_id')
+      .notNull()
+      .references(() => statements.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    system: text('system').notNull(),
+    code: text('code').notNull(),
+    display: text('display'),
+  },
+  (t) => [primaryKey({ columns: [t.treatmentId, t.position] }), index('treatment_codes_lookup').on(t.system, t.code)],
+);
+
+export const statistics = sqliteTable(
+  'statistics',
+  {
+    id: text('id').primaryKey(),
+    conditionId: text('condition_id')
+      .notNull()
+      .references(() => conditions.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    measure: text('measure').notNull(),
+    value: real('value'),
+    low: real('low'),
+    high: real('high'),
+    unit: text('unit').notNull(),
+    comparator: text('comparator'),
+    population: text('population').notNull(),
+    outcome: text('outcome'),
+    timepoint: text('timepoint'),
+    timepointMonths: real('timepoint_months'),
+    sampleSize: integer('sample_size'),
+    treatmentId: text('treatment_id').references(() => statements.id),
+    text: text('text').notNull(),
+    confidence: text('confidence').notNull(),
+  },
+  (t) => [index('statistics_measure').on(t.measure), index('statistics_condition').on(t.conditionId, t.position)],
+);
+
+export const relatedConditions = sqliteTable(
+  'related_conditions',
+  {
+    conditionId: text('condition_id')
+      .notNull()
+      .references(() => conditions.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    relatedId: text('related_id').notNull(),
+    name: text('name').notNull(),
+    relation: text('relation').notNull(),
+    text: text('text').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conditionId, t.position] })],
+);
+
+/**
+ * Citations of any citing entity: a statement, a statistic, a condition summary or a related link.
+ * `entityId` is the statement/statistic id, the condition id for a summary, or
+ * `<condition>#related-<position>` for a related link.
+ */
+export const citations = sqliteTable(
+  'citations',
+  {
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    position: integer('position').notNull(),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id),
+  },
+  (t) => [primaryKey({ columns: [t.entityType, t.entityId, t.position] }), index('citations_source').on(t.sourceId)],
+);
+
+/** Build-level facts: dataset version, build time, licence text. */
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `kb` command (`npm run kb -- <command>`): validate, build, export and inspect the
+ * knowledge base. Exit codes: 0 ok, 1 content or runtime problem, 2 usage error.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { CONTENT_DIR, PROJECT_ROOT } from '../paths.js';
+import { ContentError, formatProblem, loadContent } from '../content/load.js';
+import { buildDatabase } from '../content/build.js';
+import { exportCorpus } from '../content/export.js';
+import { openDatabase } from '../db/connection.js';
+import { createMetaRepository } from '../repositories/meta.js';
+
+const USAGE = `usage: kb <command> [options]
+
+commands:
+  validate [--content DIR]               check content files (schema + references)
+  build    [--content DIR] [--db PATH]   build the SQLite database (atomic: temp file + rename)
+  export   [--db PATH] [--out DIR]       write the database back to content files
+  stats    [--db PATH]                   counts of what the database holds
+  openapi  [--out FILE]                  write the OpenAPI document (default openapi/openapi.json)
+
+defaults: --content db/content, --db $DATABASE_PATH or data/kb.sqlite`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    content: { type: 'string' },
+    db: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+const contentDir = resolve(values.content ?? CONTENT_DIR);
+const dbPath = resolve(values.db ?? process.env.DATABASE_PATH ?? resolve(PROJECT_ROOT, 'data/kb.sqlite'));
+
+async function main(command: string | undefined): Promise<number> {
+  switch (command) {
+    case 'validate': {
+      const corpus = loadContent(contentDir);
+      console.log(`ok: ${corpus.length} condition file(s) valid`);
+      return 0;
+    }
+    case 'build': {
+      const r = buildDatabase(loadContent(contentDir), dbPath);
+      console.log(`built ${r.path}: ${r.conditions} condition(s), ${r.statements} statements, ${r.statistics} statistics, ${r.sources} sources (dataset ${r.datasetVersion})`);
+      return 0;
+    }
+    case 'export': {
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        for (const path of exportCorpus(db, resolve(values.out ?? contentDir))) console.log(`wrote ${path}`);
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    case 'stats': {
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        console.log(JSON.stringify(createMetaRepository(db).get(), null, 2));
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    case 'openapi': {
+      const { writeOpenApi } = await import('./openapi.js');
+      const path = await writeOpenApi(resolve(values.out ?? resolve(PROJECT_ROOT, 'openapi/openapi.json')));
+      console.log(`wrote ${path}`);
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return values.help ? 0 : 2;
+  }
+}
+
+try {
+  process.exitCode = await main(positionals[0]);
+} catch (err) {
+  if (err instanceof ContentError) {
+    for (const p of err.problems) console.error(formatProblem(p));
+    console.error(`${err.problems.length} problem(s); nothing was built`);
+  } else {
+    console.error(err instanceof Error ? err.message : err);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,151 @@
+/**
+ * Reads and validates condition content files. Every problem is reported as
+ * `file:path: message` (with the YAML line where one can be found), and nothing is built
+ * unless the whole corpus is valid.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { Compile } from 'typebox/compile';
+import type { TLocalizedValidationError } from 'typebox/error';
+import { ConditionContentSchema, type ConditionContent } from './schema.js';
+import { referentialProblems } from './validate.js';
+
+export interface ContentProblem {
+  file: string;
+  path: string;
+  message: string;
+  line?: number;
+}
+
+export interface LoadedCondition {
+  file: string;
+  content: ConditionContent;
+}
+
+export class ContentError extends Error {
+  constructor(readonly problems: ContentProblem[]) {
+    super(`${problems.length} content problem(s):\n${problems.map(formatProblem).join('\n')}`);
+    this.name = 'ContentError';
+  }
+}
+
+export function formatProblem(p: ContentProblem): string {
+  return `${p.file}:${p.path || '/'}: ${p.message}${p.line ? ` (line ${p.line})` : ''}`;
+}
+
+const checkCondition = Compile(ConditionContentSchema);
+
+/** Content file names, sorted so that builds are deterministic. */
+export function listContentFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+function pointerSegments(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/**
+ * TypeBox reports one error per failed branch of a union; collapse them to one line per path
+ * ("must be number or null") and turn `additionalProperties: false` into "unknown field".
+ */
+function schemaMessages(errors: TLocalizedValidationError[]): { path: string; message: string }[] {
+  const byPath = new Map<string, string[]>();
+  const add = (path: string, message: string) => {
+    const list = byPath.get(path) ?? [];
+    if (!list.includes(message)) list.push(message);
+    byPath.set(path, list);
+  };
+  for (const e of errors) {
+    if (e.keyword === 'anyOf') continue;
+    if (e.keyword === 'boolean') continue; // reported by its additionalProperties parent
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'additionalProperties') {
+      for (const name of (params.additionalProperties as string[] | undefined) ?? []) add(`${e.instancePath}/${name}`, 'unknown field');
+    } else if (e.keyword === 'required') {
+      for (const name of (params.requiredProperties as string[] | undefined) ?? []) add(`${e.instancePath}/${name}`, 'required field is missing');
+    } else if (e.keyword === 'enum') {
+      add(e.instancePath, `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`);
+    } else {
+      add(e.instancePath, e.message);
+    }
+  }
+  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(' or ') }));
+}
+
+export interface ParsedFile {
+  file: string;
+  data: unknown;
+  problems: ContentProblem[];
+  lineOf: (path: string) => number | undefined;
+}
+
+export function parseContentFile(path: string, label = basename(path)): ParsedFile {
+  const text = readFileSync(path, 'utf8');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (pointer: string): number | undefined => {
+    const segments = pointerSegments(pointer);
+    // Walk up to the nearest existing node: a missing field is reported at its parent's line.
+    for (let n = segments.length; n >= 0; n--) {
+      const node = doc.getIn(
+        segments.slice(0, n).map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+        true,
+      );
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  if (doc.errors.length > 0) {
+    return {
+      file: label,
+      data: undefined,
+      lineOf,
+      problems: doc.errors.map((e) => ({
+        file: label,
+        path: '',
+        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+        line: e.linePos?.[0].line,
+      })),
+    };
+  }
+  return { file: label, data: doc.toJS(), problems: [], lineOf };
+}
+
+/**
+ * Loads every content file of `dir`, checks shapes and cross-references, and returns the corpus
+ * or throws a ContentError listing every problem found.
+ */
+export function loadContent(dir: string, labelBase = process.cwd()): LoadedCondition[] {
+  const problems: ContentProblem[] = [];
+  const loaded: LoadedCondition[] = [];
+  const lineOfByFile = new Map<string, (path: string) => number | undefined>();
+  for (const path of listContentFiles(dir)) {
+    const parsed = parseContentFile(path, relative(labelBase, path) || basename(path));
+    lineOfByFile.set(parsed.file, parsed.lineOf);
+    if (parsed.problems.length > 0) {
+      problems.push(...parsed.problems);
+      continue;
+    }
+    if (!checkCondition.Check(parsed.data)) {
+      for (const { path: p, message } of schemaMessages(checkCondition.Errors(parsed.data))) {
+        problems.push({ file: parsed.file, path: p, message, line: parsed.lineOf(p) });
+      }
+      continue;
+    }
+    loaded.push({ file: parsed.file, content: parsed.data });
+  }
+  if (problems.length === 0) {
+    for (const p of referentialProblems(loaded)) {
+      problems.push({ ...p, line: lineOfByFile.get(p.file)?.(p.path) });
+    }
+  }
+  if (problems.length > 0) throw new ContentError(problems);
+  return loaded;
+}

@@ -1,0 +1,230 @@
+/**
+ * The shape of one curated condition file in `db/content/*.yaml`.
+ *
+ * Content files are the source of truth; the SQLite database is built from them. This schema is
+ * checked first (shape, enums, ranges), then `validate.ts` runs the checks a schema cannot express
+ * (ids unique across files, every citation resolves, ids belong to their condition).
+ */
+import { Type, type Static } from 'typebox';
+
+/** A lower-case slug: letters, digits and single hyphens. Used for condition ids and id parts. */
+export const SLUG_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
+/** Entity ids: `<condition>.<kind>.<slug>`, stable forever once published (wording may change). */
+export const ENTITY_ID_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*\\.[a-z-]+\\.[a-z0-9]+(?:-[a-z0-9]+)*$';
+export const SOURCE_ID_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
+export const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
+
+const Text = (max = 600) => Type.String({ minLength: 1, maxLength: max });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const CONFIDENCE_LEVELS = ['high', 'medium', 'low', 'unknown'] as const;
+const literals = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
+export const ConfidenceSchema = literals(CONFIDENCE_LEVELS);
+export type Confidence = Static<typeof ConfidenceSchema>;
+
+export const CODE_SYSTEMS = ['icd10cm', 'icd9cm', 'icd11', 'snomedct', 'orphanet', 'mesh', 'umls', 'mondo', 'doid', 'atc', 'rxnorm'] as const;
+export const CODE_MATCHES = ['exact', 'broader', 'narrower', 'related'] as const;
+export const SOURCE_KINDS = ['systematic-review', 'review', 'case-series', 'cohort-study', 'case-report', 'guideline', 'article', 'reference-website', 'database', 'unknown'] as const;
+export const ATTRIBUTIONS = ['confirmed', 'probable', 'unknown'] as const;
+export const SYMPTOM_FREQUENCIES = ['common', 'occasional', 'rare', 'unknown'] as const;
+export const RISK_FACTOR_TYPES = ['demographic', 'condition', 'medication', 'lab'] as const;
+export const DIAGNOSTIC_METHODS = ['clinical', 'biopsy', 'lab', 'imaging'] as const;
+export const TREATMENT_TYPES = ['medication', 'procedure', 'therapy', 'transplant', 'supportive', 'approach'] as const;
+export const REGULATORY_STATUSES = ['approved', 'off-label', 'not-applicable', 'unknown'] as const;
+export const MEASURES = [
+  'incidence',
+  'prevalence',
+  'mortality',
+  'survival',
+  'usage',
+  'response-rate',
+  'benefit-rate',
+  'recovery',
+  'demographic-share',
+] as const;
+export const COMPARATORS = ['about', 'more-than', 'less-than', 'at-least', 'exactly'] as const;
+
+/** Per-code pattern: a malformed code is an error, not a silent mismatch at lookup time. */
+export const CODE_PATTERNS: Record<(typeof CODE_SYSTEMS)[number], RegExp> = {
+  icd10cm: /^[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?$/,
+  icd9cm: /^(?:[0-9]{3}|[EV][0-9]{2,3})(?:\.[0-9]{1,2})?$/,
+  icd11: /^[0-9A-Z]{4}(?:\.[0-9A-Z]{1,4})?$/,
+  snomedct: /^[0-9]{6,18}$/,
+  orphanet: /^[0-9]{1,7}$/,
+  mesh: /^[CD][0-9]{6,9}$/,
+  umls: /^C[0-9]{7}$/,
+  mondo: /^[0-9]{7}$/,
+  doid: /^[0-9]{1,7}$/,
+  atc: /^[A-Z][0-9]{2}(?:[A-Z](?:[A-Z](?:[0-9]{2})?)?)?$/,
+  rxnorm: /^[0-9]{1,9}$/,
+};
+
+export const SourceSchema = Type.Object(
+  {
+    id: Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80 }),
+    kind: literals(SOURCE_KINDS),
+    year: Nullable(Type.Integer({ minimum: 1800, maximum: 2100 })),
+    /** Null when the title is not verified: never filled from memory. */
+    title: Nullable(Text(400)),
+    authors: Type.Array(Text(120), { description: 'In citation order; empty when not known' }),
+    journal: Nullable(Text(200)),
+    volume: Nullable(Text(40)),
+    pages: Nullable(Text(40)),
+    doi: Nullable(Type.String({ pattern: '^10\\.\\d{4,9}/\\S+$' })),
+    pmid: Nullable(Type.String({ pattern: '^[0-9]{1,9}$' })),
+    pmcid: Nullable(Type.String({ pattern: '^PMC[0-9]{1,9}$' })),
+    url: Nullable(Type.String({ pattern: '^https://\\S+$', maxLength: 500 })),
+    citedAs: Nullable(Text(200)),
+    attribution: literals(ATTRIBUTIONS),
+    licence: Nullable(Text(300)),
+    note: Nullable(Text(600)),
+  },
+  { additionalProperties: false },
+);
+export type SourceContent = Static<typeof SourceSchema>;
+
+const SourceIds = Type.Array(Type.String({ pattern: SOURCE_ID_PATTERN }), { minItems: 1 });
+
+/** Fields every statement (an atomic, citable fact) has, whatever its section. */
+const statementFields = {
+  id: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120 }),
+  name: Text(160),
+  text: Text(),
+  sources: SourceIds,
+  confidence: ConfidenceSchema,
+};
+
+export const SymptomSchema = Type.Object(
+  {
+    ...statementFields,
+    frequency: literals(SYMPTOM_FREQUENCIES),
+    /** Set when the symptom belongs to an underlying condition rather than to this one. */
+    relatedCondition: Nullable(Type.String({ pattern: SLUG_PATTERN })),
+  },
+  { additionalProperties: false },
+);
+export const PlainStatementSchema = Type.Object(statementFields, { additionalProperties: false });
+export const RiskFactorSchema = Type.Object(
+  { ...statementFields, type: literals(RISK_FACTOR_TYPES) },
+  { additionalProperties: false },
+);
+export const DiagnosticSchema = Type.Object(
+  {
+    ...statementFields,
+    method: literals(DIAGNOSTIC_METHODS),
+    purpose: Text(300),
+    risks: Nullable(Text(300)),
+  },
+  { additionalProperties: false },
+);
+export const TreatmentCodeSchema = Type.Object(
+  { system: literals(CODE_SYSTEMS), code: Text(40), display: Nullable(Text(200)) },
+  { additionalProperties: false },
+);
+export const TreatmentSchema = Type.Object(
+  {
+    ...statementFields,
+    type: literals(TREATMENT_TYPES),
+    route: Nullable(Text(80)),
+    goal: Nullable(Text(300)),
+    regulatoryStatus: literals(REGULATORY_STATUSES),
+    regulatoryNote: Nullable(Text(300)),
+    codes: Type.Array(TreatmentCodeSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const StatisticSchema = Type.Object(
+  {
+    id: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120 }),
+    measure: literals(MEASURES),
+    /** Point estimate; null when only a range is reported. */
+    value: Nullable(Type.Number({ minimum: 0 })),
+    low: Nullable(Type.Number({ minimum: 0 })),
+    high: Nullable(Type.Number({ minimum: 0 })),
+    unit: Type.Enum(['%', 'patients', 'cases', 'studies']),
+    comparator: Nullable(literals(COMPARATORS)),
+    population: Text(300),
+    outcome: Nullable(Text(200)),
+    timepoint: Nullable(Text(80)),
+    timepointMonths: Nullable(Type.Number({ minimum: 0, maximum: 1200 })),
+    sampleSize: Nullable(Type.Integer({ minimum: 1 })),
+    /** Id of the treatment (in any condition) this figure is about, if any. */
+    treatment: Nullable(Type.String({ pattern: ENTITY_ID_PATTERN })),
+    text: Text(),
+    sources: SourceIds,
+    confidence: ConfidenceSchema,
+  },
+  { additionalProperties: false },
+);
+export type StatisticContent = Static<typeof StatisticSchema>;
+
+export const CodeSchema = Type.Object(
+  {
+    system: literals(CODE_SYSTEMS),
+    code: Text(40),
+    display: Nullable(Text(200)),
+    match: literals(CODE_MATCHES),
+    note: Nullable(Text(300)),
+    confidence: ConfidenceSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const RelatedSchema = Type.Object(
+  {
+    condition: Type.String({ pattern: SLUG_PATTERN }),
+    name: Text(160),
+    relation: literals(['underlying-cause', 'risk-factor', 'complication', 'associated', 'differential'] as const),
+    text: Text(),
+    sources: SourceIds,
+  },
+  { additionalProperties: false },
+);
+
+export const ConditionContentSchema = Type.Object(
+  {
+    id: Type.String({ pattern: SLUG_PATTERN, maxLength: 80 }),
+    name: Text(160),
+    aliases: Type.Array(Text(160)),
+    summary: Text(1000),
+    summarySources: SourceIds,
+    version: Type.Integer({ minimum: 1 }),
+    lastReviewed: Type.String({ pattern: DATE_PATTERN }),
+    codes: Type.Array(CodeSchema),
+    sources: Type.Array(SourceSchema),
+    symptoms: Type.Array(SymptomSchema),
+    causes: Type.Array(PlainStatementSchema),
+    riskFactors: Type.Array(RiskFactorSchema),
+    complications: Type.Array(PlainStatementSchema),
+    diagnosis: Type.Array(DiagnosticSchema),
+    treatments: Type.Array(TreatmentSchema),
+    prognosis: Type.Array(PlainStatementSchema),
+    prevention: Type.Array(PlainStatementSchema),
+    statistics: Type.Array(StatisticSchema),
+    related: Type.Array(RelatedSchema),
+  },
+  { additionalProperties: false },
+);
+export type ConditionContent = Static<typeof ConditionContentSchema>;
+
+/** Statement sections in document order, with the middle segment their ids must carry. */
+export const STATEMENT_SECTIONS = [
+  { key: 'symptoms', idKind: 'symptom' },
+  { key: 'causes', idKind: 'cause' },
+  { key: 'riskFactors', idKind: 'risk' },
+  { key: 'complications', idKind: 'complication' },
+  { key: 'diagnosis', idKind: 'diagnosis' },
+  { key: 'treatments', idKind: 'treatment' },
+  { key: 'prognosis', idKind: 'prognosis' },
+  { key: 'prevention', idKind: 'prevention' },
+] as const;
+export type StatementSectionKey = (typeof STATEMENT_SECTIONS)[number]['key'];
+
+/** Any section item: the union that code iterating over all sections works with. */
+export type StatementContent = ConditionContent[StatementSectionKey][number];
+
+/** Every statement of a condition in document order, with its section key. */
+export function statementsOf(c: ConditionContent): { section: StatementSectionKey; item: StatementContent; position: number }[] {
+  return STATEMENT_SECTIONS.flatMap(({ key }) => (c[key] as StatementContent[]).map((item, position) => ({ section: key, item, position })));
+}
