@@ -56,6 +56,7 @@ export const sources = sqliteTable('sources', {
   kind: text('kind').notNull(),
   year: integer('year'),
   title: text('title'),
+  label: text('label'),
   /** JSON array of author names in citation order. */
   authors: text('authors').notNull(),
   journal: text('journal'),

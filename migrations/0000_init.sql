@@ -61,6 +61,7 @@ CREATE TABLE `sources` (
 	`kind` text NOT NULL,
 	`year` integer,
 	`title` text,
+	`label` text,
 	`authors` text NOT NULL,
 	`journal` text,
 	`volume` text,

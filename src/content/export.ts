@@ -10,8 +10,13 @@ import type { Sqlite } from '../db/connection.js';
 import { createContentRepository } from '../repositories/content.js';
 import type { ConditionContent } from './schema.js';
 
+const HEADER = `# Condition content: the source of truth for this condition in the knowledge base.
+# Write in your own words; cite a source for every statement; leave unknown identifiers null.
+# Check with \`npm run kb -- validate\`, then \`npm run kb -- build\`. Field reference: src/content/schema.ts.
+`;
+
 export function toYaml(content: ConditionContent): string {
-  return stringify(content, { lineWidth: 110, minContentWidth: 40, nullStr: 'null' });
+  return HEADER + stringify(content, { lineWidth: 110, minContentWidth: 40, nullStr: 'null' });
 }
 
 /** Writes one `<id>.yaml` per condition into `dir`; returns the paths written. */

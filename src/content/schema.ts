@@ -66,6 +66,8 @@ export const SourceSchema = Type.Object(
     year: Nullable(Type.Integer({ minimum: 1800, maximum: 2100 })),
     /** Null when the title is not verified: never filled from memory. */
     title: Nullable(Text(400)),
+    /** What to call the work when it has no authors on record: a website's publisher, a study's name. */
+    label: Nullable(Text(160)),
     authors: Type.Array(Text(120), { description: 'In citation order; empty when not known' }),
     journal: Nullable(Text(200)),
     volume: Nullable(Text(40)),

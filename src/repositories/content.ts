@@ -19,6 +19,7 @@ interface SourceRow {
   kind: string;
   year: number | null;
   title: string | null;
+  label: string | null;
   authors: string;
   journal: string | null;
   volume: string | null;
@@ -72,6 +73,7 @@ export function toSource(r: SourceRow): SourceContent {
     kind: r.kind as SourceContent['kind'],
     year: r.year,
     title: r.title,
+    label: r.label,
     authors: JSON.parse(r.authors) as string[],
     journal: r.journal,
     volume: r.volume,

@@ -1,0 +1,71 @@
+/**
+ * buildApp(config) → a Fastify instance with every plugin and route registered, never listening.
+ * Tests and src/server.ts call this same factory, so tests see production settings.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import ajvFormats from 'ajv-formats';
+import type { Config } from './config.js';
+import errors from './plugins/errors.js';
+import db from './plugins/db.js';
+import httpCaching from './plugins/http-caching.js';
+import openapi from './plugins/openapi.js';
+import notFound from './plugins/not-found.js';
+import healthRoutes from './routes/health.js';
+import metaRoutes from './routes/meta.js';
+import conditionRoutes from './routes/conditions.js';
+import statisticRoutes from './routes/statistics.js';
+import treatmentRoutes from './routes/treatments.js';
+import sourceRoutes from './routes/sources.js';
+import codeRoutes from './routes/codes.js';
+import searchRoutes from './routes/search.js';
+import factRoutes from './routes/facts.js';
+
+export interface BuildOptions {
+  /** Pino logger options, or false to silence (tests). Defaults to the configured level. */
+  logger?: boolean | { level: string };
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}) {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    // Ids are short and ASCII; a long parameter is an attack or a mistake.
+    routerOptions: { maxParamLength: 200 },
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    exposeHeadRoutes: true,
+    ajv: {
+      customOptions: {
+        // Unknown query parameters are an error (400), not silently dropped.
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: true,
+      },
+      // Wrapped: ajv-formats' plugin type is narrower than Fastify's Ajv plugin signature.
+      plugins: [(ajv: Parameters<typeof ajvFormats.default>[0]) => ajvFormats.default(ajv)],
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(errors);
+  await app.register(db, { config });
+  await app.register(httpCaching, { maxAge: config.cacheMaxAge });
+  await app.register(notFound);
+  await app.register(openapi);
+
+  await app.register(healthRoutes);
+  await app.register(metaRoutes, { prefix: '/v1' });
+  await app.register(conditionRoutes, { prefix: '/v1' });
+  await app.register(factRoutes, { prefix: '/v1' });
+  await app.register(statisticRoutes, { prefix: '/v1' });
+  await app.register(treatmentRoutes, { prefix: '/v1' });
+  await app.register(sourceRoutes, { prefix: '/v1' });
+  await app.register(codeRoutes, { prefix: '/v1' });
+  await app.register(searchRoutes, { prefix: '/v1' });
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+export type { FastifyInstance };

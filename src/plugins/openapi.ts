@@ -1,0 +1,56 @@
+/**
+ * The OpenAPI 3.1 document is generated from the route schemas (@fastify/swagger), served at
+ * /openapi.json, rendered at /docs (@fastify/swagger-ui, assets served locally so it works
+ * offline), and exported to openapi/openapi.json by `npm run openapi`.
+ */
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { SHARED_SCHEMAS } from '../schemas/common.js';
+import { CONDITION_SCHEMAS } from '../schemas/condition.js';
+import { SourceSchema } from '../schemas/source.js';
+import { StatisticSchema } from '../schemas/statistic.js';
+
+export const API_VERSION = '1.0.0';
+
+export default fp(
+  async (app) => {
+    // Order matters: a schema must be added before any schema that references it.
+    for (const schema of [...SHARED_SCHEMAS, SourceSchema, StatisticSchema, ...CONDITION_SCHEMAS]) app.addSchema(schema);
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Condition Knowledge API',
+          version: API_VERSION,
+          description:
+            'Structured, cited medical-condition knowledge. Every statement and statistic carries its sources; every content ' +
+            'response carries `lastReviewed` and a `disclaimer`. Information only, not medical advice.',
+          license: { name: 'Apache-2.0 (code); CC BY 4.0 (content text)', identifier: 'Apache-2.0' },
+        },
+        servers: [{ url: '/', description: 'This server' }],
+        tags: [
+          { name: 'conditions', description: 'Condition documents and their sections' },
+          { name: 'evidence', description: 'Statistics, treatments and sources across conditions' },
+          { name: 'codes', description: 'Lookup by medical code (ICD-10-CM, Orphanet, ATC, ...)' },
+          { name: 'search', description: 'Full-text search and citable facts for grounding' },
+          { name: 'meta', description: 'Dataset metadata, health and readiness' },
+        ],
+      },
+      // Named schemas ($id) become #/components/schemas/<id> instead of def-0, def-1, ...
+      refResolver: {
+        buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+      },
+    });
+
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: true },
+      staticCSP: true,
+    });
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'openapi' },
+);

@@ -1,0 +1,153 @@
+/**
+ * Condition documents and summaries. Documents are assembled from the content repository (one
+ * read transaction, so a document is a consistent snapshot) and shaped for the API here.
+ */
+import type { Sqlite } from '../db/connection.js';
+import type { ConditionContent, StatisticContent } from '../content/schema.js';
+import { DISCLAIMER } from '../content/licence.js';
+import type { Condition, ConditionSummary } from '../schemas/condition.js';
+import type { Statistic } from '../schemas/statistic.js';
+import { createContentRepository } from './content.js';
+import { presentSource, type SourcesRepository } from './sources.js';
+
+export interface ConditionFilter {
+  q?: string;
+  code?: { system: string; code: string };
+  after?: string;
+  limit: number;
+}
+
+interface SummaryRow {
+  id: string;
+  name: string;
+  summary: string;
+  version: number;
+  last_reviewed: string;
+  aliases: string;
+  codes: string;
+}
+
+export function createConditionsRepository(db: Sqlite, sources: SourcesRepository) {
+  const content = createContentRepository(db);
+  // Aliases and codes are aggregated by SQLite into JSON so a page of summaries is one query.
+  const list = db.prepare<[{ q: string | null; system: string | null; code: string | null; after: string | null; limit: number }], SummaryRow>(
+    `SELECT c.id, c.name, c.summary, c.version, c.last_reviewed,
+       (SELECT json_group_array(alias) FROM (SELECT alias FROM condition_aliases WHERE condition_id = c.id ORDER BY position)) AS aliases,
+       (SELECT json_group_array(json_object('system', system, 'code', code, 'display', display, 'match', match, 'note', note, 'confidence', confidence))
+          FROM (SELECT * FROM condition_codes WHERE condition_id = c.id ORDER BY position)) AS codes
+     FROM conditions c
+     WHERE (@after IS NULL OR c.id > @after)
+       AND (@system IS NULL OR EXISTS (SELECT 1 FROM condition_codes k WHERE k.condition_id = c.id AND k.system = @system AND upper(k.code) = upper(@code)))
+       AND (@q IS NULL OR instr(lower(c.name), lower(@q)) > 0 OR instr(lower(c.summary), lower(@q)) > 0
+            OR EXISTS (SELECT 1 FROM condition_aliases a WHERE a.condition_id = c.id AND instr(lower(a.alias), lower(@q)) > 0))
+     ORDER BY c.id LIMIT @limit`,
+  );
+  const versionOf = db.prepare<[string], { version: number; last_reviewed: string }>('SELECT version, last_reviewed FROM conditions WHERE id = ?');
+  const treatmentName = db.prepare<[string], { name: string }>("SELECT name FROM statements WHERE id = ? AND section = 'treatments'");
+
+  function presentStatistic(s: StatisticContent, conditionId: string, treatments?: Map<string, string>): Statistic {
+    const primary = s.sources[0] === undefined ? undefined : sources.cited(s.sources[0]);
+    const name = s.treatment === null ? undefined : (treatments?.get(s.treatment) ?? treatmentName.get(s.treatment)?.name);
+    const { treatment: _treatment, sources: sourceIds, ...fields } = s;
+    return {
+      ...fields,
+      conditionId,
+      treatment: s.treatment === null ? null : { id: s.treatment, name: name ?? s.treatment },
+      studyType: primary?.kind ?? 'unknown',
+      year: primary?.year ?? null,
+      sources: sources.refs(sourceIds),
+    };
+  }
+
+  function toDocument(c: ConditionContent): Condition {
+    const refs = (ids: string[]) => sources.refs(ids);
+    const withRefs = <T extends { sources: string[] }>(item: T) => ({ ...item, sources: refs(item.sources) });
+    const treatmentNames = new Map(c.treatments.map((t) => [t.id, t.name]));
+    const statistics = c.statistics.map((s) => presentStatistic(s, c.id, treatmentNames));
+    const groups = new Map<string, { measure: string; subject: string; statistics: string[] }>();
+    for (const s of c.statistics) {
+      const subject = s.treatment ?? 'condition';
+      const key = `${s.measure}|${subject}`;
+      const group = groups.get(key) ?? { measure: s.measure, subject, statistics: [] };
+      group.statistics.push(s.id);
+      groups.set(key, group);
+    }
+    const cited = new Set(
+      [c.summarySources, ...c.statistics.map((s) => s.sources), ...c.related.map((r) => r.sources), ...[...c.symptoms, ...c.causes, ...c.riskFactors, ...c.complications, ...c.diagnosis, ...c.treatments, ...c.prognosis, ...c.prevention].map((s) => s.sources)].flat(),
+    );
+    const ownSources = c.sources.map(presentSource);
+    // Sources defined in another condition's file but cited here belong in this document too.
+    const foreign = [...cited].filter((id) => !c.sources.some((s) => s.id === id)).flatMap((id) => sources.get(id) ?? []);
+    const statsByTreatment = new Map<string, string[]>();
+    for (const s of c.statistics) if (s.treatment) statsByTreatment.set(s.treatment, [...(statsByTreatment.get(s.treatment) ?? []), s.id]);
+    return {
+      id: c.id,
+      name: c.name,
+      aliases: c.aliases,
+      summary: c.summary,
+      summarySources: refs(c.summarySources),
+      codes: c.codes,
+      symptoms: c.symptoms.map(withRefs),
+      causes: c.causes.map(withRefs),
+      riskFactors: c.riskFactors.map(withRefs),
+      complications: c.complications.map(withRefs),
+      diagnosis: c.diagnosis.map(withRefs),
+      treatments: c.treatments.map(({ regulatoryStatus, regulatoryNote, ...t }) => ({
+        ...withRefs(t),
+        conditionId: c.id,
+        regulatory: { status: regulatoryStatus, note: regulatoryNote },
+        statistics: statsByTreatment.get(t.id) ?? [],
+      })),
+      prognosis: c.prognosis.map(withRefs),
+      prevention: c.prevention.map(withRefs),
+      statistics,
+      statisticGroups: [...groups.values()],
+      sources: [...ownSources, ...foreign],
+      related: c.related.map((r) => ({
+        conditionId: r.condition,
+        name: r.name,
+        relation: r.relation,
+        text: r.text,
+        sources: refs(r.sources),
+        url: versionOf.get(r.condition) ? `/v1/conditions/${r.condition}` : null,
+      })),
+      lastReviewed: c.lastReviewed,
+      version: c.version,
+      disclaimer: DISCLAIMER,
+    };
+  }
+
+  const readDocument = db.transaction((id: string) => {
+    const c = content.get(id);
+    return c ? toDocument(c) : undefined;
+  });
+
+  return {
+    list(f: ConditionFilter): ConditionSummary[] {
+      return list
+        .all({ q: f.q ?? null, system: f.code?.system ?? null, code: f.code?.code ?? null, after: f.after ?? null, limit: f.limit })
+        .map((r) => ({
+          id: r.id,
+          name: r.name,
+          aliases: JSON.parse(r.aliases) as string[],
+          summary: r.summary,
+          codes: JSON.parse(r.codes) as ConditionSummary['codes'],
+          version: r.version,
+          lastReviewed: r.last_reviewed,
+          url: `/v1/conditions/${r.id}`,
+        }));
+    },
+    /** The whole document, or undefined when there is no such condition. */
+    document(id: string): Condition | undefined {
+      return readDocument(id);
+    },
+    /** Current version, for cache keys: cheap enough to ask per request. */
+    version(id: string): { version: number; lastReviewed: string } | undefined {
+      const row = versionOf.get(id);
+      return row ? { version: row.version, lastReviewed: row.last_reviewed } : undefined;
+    },
+    presentStatistic,
+  };
+}
+
+export type ConditionsRepository = ReturnType<typeof createConditionsRepository>;

@@ -1,0 +1,78 @@
+/**
+ * Test helpers: every test file builds its own database in its own temp folder through the same
+ * factory the server uses, so files never share state and tests see production settings.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type App } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { buildFromContent } from '../src/content/build.js';
+import { CONTENT_DIR, PROJECT_ROOT } from '../src/paths.js';
+
+export const FIXTURES_DIR = join(PROJECT_ROOT, 'tests', 'fixtures');
+
+export interface TestContext {
+  app: App;
+  dir: string;
+  config: Config;
+  close: () => Promise<void>;
+}
+
+/** A temp folder holding a copy of the real content, plus any extra fixture files named. */
+export function tempContent(extraFixtures: string[] = []): { dir: string; contentDir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-test-'));
+  const contentDir = join(dir, 'content');
+  cpSync(CONTENT_DIR, contentDir, { recursive: true });
+  for (const name of extraFixtures) cpSync(join(FIXTURES_DIR, name), join(contentDir, name));
+  return { dir, contentDir };
+}
+
+export async function buildTestApp(options: { extraFixtures?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestContext> {
+  const { dir, contentDir } = tempContent(options.extraFixtures);
+  const databasePath = join(dir, 'kb.sqlite');
+  buildFromContent(contentDir, databasePath);
+  const config = { ...loadConfig(options.env ?? {}), databasePath, contentDir };
+  const app = await buildApp(config, { logger: false });
+  await app.ready();
+  return {
+    app,
+    dir,
+    config,
+    close: async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Follows `page.nextCursor` until the end and returns every item, failing on a loop. */
+export async function collectPages<T>(app: App, firstUrl: string, maxPages = 200): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let url: string | null = firstUrl;
+  let pages = 0;
+  while (url) {
+    if (++pages > maxPages) throw new Error(`more than ${maxPages} pages from ${firstUrl}`);
+    const res = await app.inject({ url });
+    if (res.statusCode !== 200) throw new Error(`${url} → ${res.statusCode}: ${res.body}`);
+    const body = res.json<{ data: T[]; page: { nextCursor: string | null } }>();
+    items.push(...body.data);
+    const next = body.page.nextCursor;
+    if (next) {
+      const u = new URL(url, 'http://x');
+      u.searchParams.set('cursor', next);
+      url = `${u.pathname}${u.search}`;
+    } else url = null;
+  }
+  return { items, pages };
+}
+
+export function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number): Record<string, unknown> {
+  if (res.statusCode !== status) throw new Error(`expected ${status}, got ${res.statusCode}`);
+  const ct = String(res.headers['content-type']);
+  if (!ct.startsWith('application/problem+json')) throw new Error(`expected problem+json, got ${ct}`);
+  const body = res.json() as Record<string, unknown>;
+  for (const key of ['type', 'title', 'status', 'detail']) if (!(key in body)) throw new Error(`problem lacks ${key}`);
+  if (body.status !== status) throw new Error(`problem status ${String(body.status)} != ${status}`);
+  return body;
+}
