@@ -89,7 +89,7 @@ export interface ParsedFile {
 export function parseContentFile(path: string, label = basename(path)): ParsedFile {
   const text = readFileSync(path, 'utf8');
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const lineOf = (pointer: string): number | undefined => {
     const segments = pointerSegments(pointer);
     // Walk up to the nearest existing node: a missing field is reported at its parent's line.
