@@ -4,9 +4,9 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import ajvFormats from 'ajv-formats';
 import type { Config } from './config.js';
-import errors from './plugins/errors.js';
+import { ALL_NAMED_SCHEMAS } from './schemas/index.js';
+import errors, { sendProblem } from './plugins/errors.js';
 import db from './plugins/db.js';
 import httpCaching from './plugins/http-caching.js';
 import openapi from './plugins/openapi.js';
@@ -34,6 +34,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Router-level failures (malformed URL, over-long parameter) get the same problem shape.
+    frameworkErrors: (error, request, reply) =>
+      sendProblem(request, reply, {
+        type: error.statusCode === 414 ? '/problems/uri-too-long' : '/problems/bad-request',
+        title: error.statusCode === 414 ? 'URI Too Long' : 'Bad Request',
+        status: error.statusCode ?? 400,
+        detail: error.statusCode === 414 ? 'A path parameter is longer than 200 characters.' : 'The request URL is malformed.',
+      }),
     exposeHeadRoutes: true,
     ajv: {
       customOptions: {
@@ -43,10 +51,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         useDefaults: true,
         allErrors: true,
       },
-      // Wrapped: ajv-formats' plugin type is narrower than Fastify's Ajv plugin signature.
-      plugins: [(ajv: Parameters<typeof ajvFormats.default>[0]) => ajvFormats.default(ajv)],
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Named schemas first: routes and the OpenAPI document reference them by $id.
+  for (const schema of ALL_NAMED_SCHEMAS) app.addSchema(schema);
 
   await app.register(errors);
   await app.register(db, { config });

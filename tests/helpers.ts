@@ -59,7 +59,7 @@ export async function collectPages<T>(app: App, firstUrl: string, maxPages = 200
     items.push(...body.data);
     const next = body.page.nextCursor;
     if (next) {
-      const u = new URL(url, 'http://x');
+      const u: URL = new URL(url, 'http://x');
       u.searchParams.set('cursor', next);
       url = `${u.pathname}${u.search}`;
     } else url = null;

@@ -6,17 +6,12 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { SHARED_SCHEMAS } from '../schemas/common.js';
-import { CONDITION_SCHEMAS } from '../schemas/condition.js';
-import { SourceSchema } from '../schemas/source.js';
-import { StatisticSchema } from '../schemas/statistic.js';
+import { ALL_NAMED_SCHEMAS } from '../schemas/index.js';
 
 export const API_VERSION = '1.0.0';
 
 export default fp(
   async (app) => {
-    // Order matters: a schema must be added before any schema that references it.
-    for (const schema of [...SHARED_SCHEMAS, SourceSchema, StatisticSchema, ...CONDITION_SCHEMAS]) app.addSchema(schema);
 
     await app.register(swagger, {
       openapi: {

@@ -12,7 +12,7 @@ import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
 import type { Rendered } from '../http/renderCache.js';
 import { JSON_TYPE } from '../plugins/http-caching.js';
-import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
+import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import {
   ConditionSchema,
   ConditionSummarySchema,
@@ -78,7 +78,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { limit, cursor, q, code } = request.query;
+      const { limit = DEFAULT_LIMIT, cursor, q, code } = request.query;
       const after = decodeCursor(cursor);
       const [system = '', value = ''] = code ? [code.slice(0, code.indexOf(':')), code.slice(code.indexOf(':') + 1)] : [];
       const rows = conditions.list({
@@ -156,7 +156,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'The items of one section, each with its citations. `facts` is served by getConditionFacts.',
         params: Type.Object({
           id: ConditionIdParam,
-          section: Type.Enum(Object.keys(SECTIONS) as SectionName[], { description: 'Section name' }),
+          section: Type.Enum(Object.keys(SECTIONS) as SectionName[], { description: 'Section name', examples: ['risk-factors'] }),
         }),
         querystring: Type.Object({}, { additionalProperties: false }),
         response: { 200: SectionResponse, ...problemResponses },

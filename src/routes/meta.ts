@@ -32,6 +32,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getMeta',
         tags: ['meta'],
         summary: 'Dataset version, counts, build time, licence and attribution',
+        description: 'What this copy of the knowledge base holds and how to attribute it. Two replicas built from the same content report the same datasetVersion.',
         response: { 200: MetaSchema, 400: problemResponses[400], 406: problemResponses[406] },
       },
     },

@@ -62,9 +62,12 @@ export type SourceRef = Static<typeof SourceRefSchema>;
 export const DISCLAIMER_FIELD = Type.String({ description: 'Information, not medical advice', examples: ['For information only; not medical advice.'] });
 export const LAST_REVIEWED_FIELD = Type.String({ format: 'date', description: 'When curators last reviewed the content', examples: ['2026-11-26'] });
 
+export const DEFAULT_LIMIT = 20;
+
 /** Query fields every list accepts. */
 export const pageQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (1-100)' }),
+  // Optional in the document (clients may omit it); Ajv fills the default, so handlers see a number.
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_LIMIT, description: 'Items per page (1-100)', examples: [DEFAULT_LIMIT] })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Opaque cursor from page.nextCursor' })),
 };
 
