@@ -2,12 +2,14 @@
  * buildApp(config) → a Fastify instance with every plugin and route registered, never listening.
  * Tests and src/server.ts call this same factory, so tests see production settings.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { ALL_NAMED_SCHEMAS } from './schemas/index.js';
 import errors, { sendProblem } from './plugins/errors.js';
 import db from './plugins/db.js';
+import security from './plugins/security.js';
 import httpCaching from './plugins/http-caching.js';
 import openapi from './plugins/openapi.js';
 import notFound from './plugins/not-found.js';
@@ -21,18 +23,35 @@ import codeRoutes from './routes/codes.js';
 import searchRoutes from './routes/search.js';
 import factRoutes from './routes/facts.js';
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
 export interface BuildOptions {
-  /** Pino logger options, or false to silence (tests). Defaults to the configured level. */
-  logger?: boolean | { level: string };
+  /** false silences logging (tests); an object adds pino options, e.g. a destination stream. */
+  logger?: false | { stream?: { write: (line: string) => void }; level?: string };
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: options.logger?.level ?? config.logLevel,
+            // Credentials never reach the logs, whatever the serializers print.
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+            ...(options.logger?.stream ? { stream: options.logger.stream } : {}),
+          },
     // Ids are short and ASCII; a long parameter is an attack or a mistake.
     routerOptions: { maxParamLength: 200 },
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
+    trustProxy: config.trustProxy,
+    // Accept a caller's request id (for tracing across services) only when it looks like one.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     return503OnClosing: true,
     // Router-level failures (malformed URL, over-long parameter) get the same problem shape.
     frameworkErrors: (error, request, reply) =>
@@ -57,7 +76,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   // Named schemas first: routes and the OpenAPI document reference them by $id.
   for (const schema of ALL_NAMED_SCHEMAS) app.addSchema(schema);
 
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   await app.register(errors);
+  await app.register(security, { config });
   await app.register(db, { config });
   await app.register(httpCaching, { maxAge: config.cacheMaxAge });
   await app.register(notFound);

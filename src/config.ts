@@ -15,6 +15,11 @@ export const EnvSchema = Type.Object({
   CACHE_MAX_AGE: Type.Integer({ minimum: 0, maximum: 31536000, default: 300, description: 'Cache-Control max-age (seconds) on content responses' }),
   BUILD_ON_START: Type.Boolean({ default: true, description: 'Build the database from the content files when DATABASE_PATH is missing' }),
   CONTENT_DIR: Type.String({ minLength: 1, default: 'db/content', description: 'Folder of condition content files used by the first-start build' }),
+  CORS_ORIGINS: Type.String({ default: '*', description: 'Comma-separated allowed origins, or * for any (the content is public)' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600, description: 'Requests per client per window' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60000, description: 'Rate-limit window in milliseconds' }),
+  TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 above this event-loop delay (0 = off)' }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -26,6 +31,22 @@ export interface Config {
   cacheMaxAge: number;
   buildOnStart: boolean;
   contentDir: string;
+  corsOrigins: string[];
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  maxEventLoopDelayMs: number;
+}
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) {
+    // A hop count: trust that many proxies in front of this one.
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** Relative paths are taken from the project root, so `npm start` works from any folder. */
@@ -39,5 +60,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxAge: e.CACHE_MAX_AGE,
     buildOnStart: e.BUILD_ON_START,
     contentDir: resolve(PROJECT_ROOT, e.CONTENT_DIR),
+    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    rateLimitMax: e.RATE_LIMIT_MAX,
+    rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
   };
 }
