@@ -6,7 +6,6 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { ALL_NAMED_SCHEMAS } from '../schemas/index.js';
 
 export const API_VERSION = '1.0.0';
 

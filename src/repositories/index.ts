@@ -5,8 +5,13 @@
 import type { Sqlite } from '../db/connection.js';
 import { createConditionsRepository } from './conditions.js';
 import { createContentRepository } from './content.js';
+import { createFactsRepository } from './facts.js';
 import { createMetaRepository } from './meta.js';
+import { createSearchRepository } from './search.js';
 import { createSourcesRepository } from './sources.js';
+import { createStatisticsRepository } from './statistics.js';
+import { createTreatmentsRepository } from './treatments.js';
+import { createCodesRepository } from './codes.js';
 
 export function createRepositories(db: Sqlite) {
   const sources = createSourcesRepository(db);
@@ -15,6 +20,11 @@ export function createRepositories(db: Sqlite) {
     sources,
     conditions: createConditionsRepository(db, sources),
     meta: createMetaRepository(db),
+    facts: createFactsRepository(db, sources),
+    search: createSearchRepository(db, sources),
+    statistics: createStatisticsRepository(db),
+    treatments: createTreatmentsRepository(db, sources),
+    codes: createCodesRepository(db),
   };
 }
 

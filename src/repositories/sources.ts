@@ -15,12 +15,29 @@ export interface CitedSource {
   year: number | null;
 }
 
+/** Something that cites a source: a statement, a statistic, a condition summary or a related-condition link. */
+export interface Citing {
+  entityType: 'statement' | 'statistic' | 'summary' | 'related';
+  /** Statement or statistic id; the condition id for a summary; the linked condition's id for a related link. */
+  id: string;
+  conditionId: string;
+  url: string;
+}
+
 export interface SourceFilter {
   kind?: string;
   attribution?: string;
   condition?: string;
   after?: string;
   limit: number;
+}
+
+function citingUrl(type: Citing['entityType'], id: string, conditionId: string, section: string | null): string {
+  if (type === 'statistic') return `/v1/statistics/${id}`;
+  if (type === 'statement' && section === 'treatments') return `/v1/treatments/${id}`;
+  // Other statements are served in their section, whose URL name is the kebab-case section key.
+  if (type === 'statement' && section !== null) return `/v1/conditions/${conditionId}/${section.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+  return `/v1/conditions/${conditionId}`;
 }
 
 export function createSourcesRepository(db: Sqlite) {
@@ -37,6 +54,26 @@ export function createSourcesRepository(db: Sqlite) {
                 OR (c.entity_type = 'related' AND c.entity_id >= @condition || '#' AND c.entity_id < @condition || '$')))
        AND (@after IS NULL OR s.id > @after)
      ORDER BY s.id LIMIT @limit`,
+  );
+  const citing = db.prepare<[string], { entity_type: Citing['entityType']; id: string; condition_id: string; section: string | null }>(
+    `SELECT * FROM (
+       SELECT DISTINCT c.entity_type,
+         CASE c.entity_type WHEN 'related' THEN r.related_id ELSE c.entity_id END AS id,
+         CASE c.entity_type WHEN 'summary' THEN c.entity_id WHEN 'statement' THEN st.condition_id
+                            WHEN 'statistic' THEN sx.condition_id WHEN 'related' THEN r.condition_id END AS condition_id,
+         st.section
+       FROM citations c
+       LEFT JOIN statements st ON c.entity_type = 'statement' AND st.id = c.entity_id
+       LEFT JOIN statistics sx ON c.entity_type = 'statistic' AND sx.id = c.entity_id
+       LEFT JOIN related_conditions r ON c.entity_type = 'related' AND c.entity_id = r.condition_id || '#related-' || r.position
+       WHERE c.source_id = ?)
+     WHERE id IS NOT NULL AND condition_id IS NOT NULL
+     ORDER BY condition_id, entity_type, id`,
+  );
+  // Sources are curated inside a condition file, so they are reviewed with that condition.
+  const reviewed = db.prepare<[string], { last_reviewed: string | null }>(
+    `SELECT max(c.last_reviewed) AS last_reviewed FROM sources s JOIN conditions c ON c.id = s.defined_in
+     WHERE s.id IN (SELECT value FROM json_each(?))`,
   );
   // Short citations are read on every document and statistic: keep them in memory (sources are few
   // and change only through a rebuild or a curated write, which calls invalidate()).
@@ -66,6 +103,14 @@ export function createSourcesRepository(db: Sqlite) {
     /** Kind and year of a source, for the study type and year of the statistics citing it. */
     cited(id: string): CitedSource | undefined {
       return citedSources().get(id);
+    },
+    /** Everything that cites a source, grouped by condition, each with the path that serves it. */
+    citedBy(id: string): Citing[] {
+      return citing.all(id).map((r) => ({ entityType: r.entity_type, id: r.id, conditionId: r.condition_id, url: citingUrl(r.entity_type, r.id, r.condition_id, r.section) }));
+    },
+    /** Latest review date of the conditions that define these sources; null for none. */
+    lastReviewed(ids: readonly string[]): string | null {
+      return ids.length === 0 ? null : (reviewed.get(JSON.stringify(ids))?.last_reviewed ?? null);
     },
     invalidate(): void {
       index = undefined;

@@ -1,6 +1,213 @@
+/**
+ * Facts: every statement and statistic as an atomic, cited item with a stable id, across
+ * conditions (GET /v1/facts), one by one (GET /v1/facts/{id}) and per condition
+ * (GET /v1/conditions/{id}/facts). Lists and single facts are JSON by default and Markdown on
+ * `Accept: text/markdown`, each fact with its citations, for pasting into an LLM context.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, SLUG_PATTERN } from '../content/schema.js';
+import { DISCLAIMER } from '../content/licence.js';
+import { decodeCursor, setNextLink, toPage, type Page } from '../http/pagination.js';
+import { BadRequest, NotFound } from '../http/problems.js';
+import { JSON_TYPE } from '../plugins/http-caching.js';
+import type { FactFilter, FactWithReview } from '../repositories/facts.js';
+import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
+import { FactSchema, FactSectionSchema, pageQueryWithExamples, type Fact } from '../schemas/fact.js';
+import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
-// Placeholder: filled in by the read-API work on /v1/facts.
-const routes: FastifyPluginAsyncTypebox = async () => {};
+const MARKDOWN_TYPE = 'text/markdown';
+const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
+
+const ConditionIdParam = Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] });
+const FactIdParam = Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Fact id', examples: ['calciphylaxis.symptom.livedo-patches'] });
+
+const filterQuery = {
+  section: Type.Optional(FactSectionSchema),
+  confidence: Type.Optional(StringEnum(CONFIDENCE_LEVELS, { description: 'Only facts with exactly this confidence', examples: ['high'] })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Full-text filter over fact names and text, in the /v1/search query language; results stay in id order',
+      examples: ['dialysis', '"skin biopsy"', 'thio*'],
+    }),
+  ),
+  ...pageQueryWithExamples,
+};
+
+const FactListSchema = Type.Object(
+  {
+    data: Type.Array(ref(FactSchema)),
+    page: ref(PageSchema),
+    lastReviewed: Nullable(LAST_REVIEWED_FIELD),
+    disclaimer: DISCLAIMER_FIELD,
+  },
+  { title: 'FactList' },
+);
+
+const ConditionFactListSchema = Type.Object(
+  {
+    conditionId: Type.String({ examples: ['calciphylaxis'] }),
+    conditionName: Type.String({ examples: ['Calciphylaxis'] }),
+    data: Type.Array(ref(FactSchema)),
+    page: ref(PageSchema),
+    lastReviewed: LAST_REVIEWED_FIELD,
+    disclaimer: DISCLAIMER_FIELD,
+  },
+  { title: 'ConditionFactList' },
+);
+
+const FactDocumentSchema = Type.Object(
+  { ...FactSchema.properties, lastReviewed: LAST_REVIEWED_FIELD, disclaimer: DISCLAIMER_FIELD },
+  { title: 'FactDocument', description: 'One fact with the review date of its condition and the disclaimer' },
+);
+
+const FILTERS_DESCRIPTION =
+  'Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`, a full-text filter over names and text ' +
+  'in the /v1/search query language (stemmed, so `ulcers` finds `ulcer`; a malformed query is a 400). Ordered by id and ' +
+  'keyset-paginated, so pages never repeat or skip a fact. `Accept: text/markdown` renders the page as a list with citations.';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const { facts } = app.repos;
+
+  /** One page of facts; `q` is compiled here so a bad query is a 400 before any SQL runs. */
+  function pageOf(filter: Omit<FactFilter, 'match' | 'after' | 'limit'>, query: { q?: string; cursor?: string; limit: number }): Page<FactWithReview> {
+    const after = decodeCursor(query.cursor);
+    // A number is a /v1/search offset cursor: valid base64, wrong endpoint.
+    if (typeof after === 'number') {
+      throw new BadRequest('The cursor is not valid. Use page.nextCursor from a previous response unchanged.', [
+        { path: '/querystring/cursor', message: 'not a cursor issued by this endpoint' },
+      ]);
+    }
+    const q = query.q;
+    const match = q === undefined ? undefined : withQueryProblems(() => compileSearchQuery(q)).expression;
+    const rows = withQueryProblems(() => facts.list({ ...filter, match, after, limit: query.limit + 1 }));
+    return toPage(rows, query.limit, (r) => r.id);
+  }
+
+  app.get(
+    '/facts',
+    {
+      config: { produces: FACT_TYPES },
+      schema: {
+        operationId: 'listFacts',
+        tags: ['search'],
+        summary: 'List citable facts',
+        description:
+          'Every statement (symptoms, causes, risk factors, complications, diagnosis, treatments, prognosis, prevention) and every ' +
+          'statistic of every condition, each with a stable id, its sources and a confidence: the units to retrieve and quote. ' +
+          `Filter by \`condition\`. ${FILTERS_DESCRIPTION}`,
+        querystring: Type.Object(
+          {
+            condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Only facts of this condition', examples: ['calciphylaxis'] })),
+            ...filterQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: FactListSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { condition, section, confidence, q, cursor, limit } = request.query;
+      const page = pageOf({ condition, section, confidence }, { q, cursor, limit });
+      setNextLink(request, reply, page.page.nextCursor);
+      const lastReviewed = page.data.reduce<string | null>((max, f) => (max === null || f.lastReviewed > max ? f.lastReviewed : max), null);
+      const body = { data: page.data.map(withoutReview), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
+      if (request.representation === MARKDOWN_TYPE) return sendMarkdown(reply, factsMarkdown('Facts', body));
+      return body;
+    },
+  );
+
+  app.get(
+    '/facts/:id',
+    {
+      config: { produces: FACT_TYPES },
+      schema: {
+        operationId: 'getFact',
+        tags: ['search'],
+        summary: 'Get one fact',
+        description: 'One statement or statistic by its stable id, with its sources, the review date of its condition and the disclaimer.',
+        params: Type.Object({ id: FactIdParam }),
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: FactDocumentSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const fact = facts.get(request.params.id);
+      if (!fact) throw new NotFound(`No fact with id "${request.params.id}".`);
+      const body = { ...withoutReview(fact), lastReviewed: fact.lastReviewed, disclaimer: DISCLAIMER };
+      if (request.representation === MARKDOWN_TYPE) {
+        return sendMarkdown(reply, factsMarkdown(fact.name, { data: [body], lastReviewed: fact.lastReviewed, disclaimer: DISCLAIMER }));
+      }
+      return body;
+    },
+  );
+
+  // A static segment: the router prefers it over /conditions/:id/:section in routes/conditions.ts.
+  app.get(
+    '/conditions/:id/facts',
+    {
+      config: { produces: FACT_TYPES },
+      schema: {
+        operationId: 'getConditionFacts',
+        tags: ['search'],
+        summary: 'List the facts of one condition',
+        description: `The facts of one condition (404 when there is no such condition). ${FILTERS_DESCRIPTION}`,
+        params: Type.Object({ id: ConditionIdParam }),
+        querystring: Type.Object(filterQuery, { additionalProperties: false }),
+        response: { 200: ConditionFactListSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const condition = facts.condition(request.params.id);
+      if (!condition) throw new NotFound(`No condition with id "${request.params.id}".`);
+      const { section, confidence, q, cursor, limit } = request.query;
+      const page = pageOf({ condition: condition.id, section, confidence }, { q, cursor, limit });
+      setNextLink(request, reply, page.page.nextCursor);
+      const body = {
+        conditionId: condition.id,
+        conditionName: condition.name,
+        data: page.data.map(withoutReview),
+        page: page.page,
+        lastReviewed: condition.lastReviewed,
+        disclaimer: DISCLAIMER,
+      };
+      if (request.representation === MARKDOWN_TYPE) {
+        return sendMarkdown(reply, factsMarkdown(`Facts: ${condition.name}`, body));
+      }
+      return body;
+    },
+  );
+};
+
+/** Untyped reply: the route's response schema describes the JSON representation only. */
+function sendMarkdown(reply: FastifyReply, markdown: string): FastifyReply {
+  return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(markdown);
+}
+
+function withoutReview({ lastReviewed: _reviewed, ...fact }: FactWithReview): Fact {
+  return fact;
+}
+
+/**
+ * Each fact as a list item that carries its own citations and id, so any excerpt an LLM quotes
+ * stays attributable; the disclaimer and review date lead, as the attribution terms ask.
+ */
+export function factsMarkdown(
+  heading: string,
+  body: { data: Fact[]; lastReviewed: string | null; disclaimer: string; page?: { nextCursor: string | null } },
+): string {
+  const lines = [`# ${heading}`, '', `> ${body.disclaimer}${body.lastReviewed ? ` Last reviewed: ${body.lastReviewed}.` : ''}`, ''];
+  if (body.data.length === 0) lines.push('_No facts match._');
+  for (const f of body.data) {
+    const cited = f.sources.map((s) => `${s.citation} [${s.id}]`).join('; ');
+    lines.push(`- **${f.name}** (${f.conditionName}, ${f.section}; confidence: ${f.confidence}): ${f.text}`);
+    lines.push(`  Sources: ${cited}. Id: \`${f.id}\`.`);
+  }
+  if (body.page?.nextCursor) lines.push('', `More facts: repeat the request with \`cursor=${body.page.nextCursor}\`.`);
+  return `${lines.join('\n')}\n`;
+}
 
 export default routes;

@@ -1,6 +1,118 @@
+/**
+ * Statistics across conditions. Each statistic is shaped by the same presenter as the condition
+ * document, so `/v1/statistics/{id}` and the `statistics` of its condition never disagree.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, MEASURES, SLUG_PATTERN, SOURCE_KINDS } from '../content/schema.js';
+import { DISCLAIMER } from '../content/licence.js';
+import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { BadRequest, NotFound } from '../http/problems.js';
+import { JSON_TYPE } from '../plugins/http-caching.js';
+import { presentStatisticRecord } from '../repositories/statistics.js';
+import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
+import { StatisticSchema } from '../schemas/statistic.js';
 
-// Placeholder: filled in by the read-API work on /v1/statistics.
-const routes: FastifyPluginAsyncTypebox = async () => {};
+const StatisticDocumentSchema = Type.Object(
+  { ...StatisticSchema.properties, lastReviewed: LAST_REVIEWED_FIELD, disclaimer: DISCLAIMER_FIELD },
+  { title: 'StatisticDocument', description: 'One statistic with the review date of its condition and the disclaimer' },
+);
+
+const StatisticIdParam = Type.String({
+  pattern: ENTITY_ID_PATTERN,
+  maxLength: 120,
+  description: 'Statistic id',
+  examples: ['calciphylaxis.stat.usage-sodium-thiosulfate'],
+});
+
+/** The latest of the review dates, or null for none. */
+export function latestReviewed(dates: Iterable<string>): string | null {
+  let max: string | null = null;
+  for (const d of dates) if (max === null || d > max) max = d;
+  return max;
+}
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const { statistics, conditions } = app.repos;
+
+  app.get(
+    '/statistics',
+    {
+      schema: {
+        operationId: 'listStatistics',
+        tags: ['evidence'],
+        summary: 'List statistics across conditions',
+        description:
+          'Typed, cited figures from every condition, ordered by id. Filters combine with AND. `studyType`, `yearFrom` and ' +
+          '`yearTo` match when any source the statistic cites qualifies (a source without a year never matches a year ' +
+          'filter). `minConfidence` keeps that level and the better ones: high > medium > low > unknown.',
+        querystring: Type.Object(
+          {
+            ...pageQuery,
+            condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] })),
+            treatment: Type.Optional(
+              Type.String({
+                pattern: ENTITY_ID_PATTERN,
+                maxLength: 120,
+                description: 'Treatment id: figures about that treatment',
+                examples: ['calciphylaxis.treatment.sodium-thiosulfate'],
+              }),
+            ),
+            measure: Type.Optional(StringEnum(MEASURES, { description: 'What the figure measures', examples: ['usage'] })),
+            studyType: Type.Optional(StringEnum(SOURCE_KINDS, { description: 'Kind of a cited source', examples: ['systematic-review'] })),
+            yearFrom: Type.Optional(Type.Integer({ minimum: 1000, maximum: 9999, description: 'A cited source was published in or after this year', examples: [2015] })),
+            yearTo: Type.Optional(Type.Integer({ minimum: 1000, maximum: 9999, description: 'A cited source was published in or before this year', examples: [2020] })),
+            minConfidence: Type.Optional(
+              StringEnum(CONFIDENCE_LEVELS, { description: 'Lowest curator confidence to include (high > medium > low > unknown)', examples: ['medium'] }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(ref(StatisticSchema), { title: 'StatisticList' }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { limit = DEFAULT_LIMIT, cursor, yearFrom, yearTo, ...filters } = request.query;
+      if (yearFrom !== undefined && yearTo !== undefined && yearFrom > yearTo) {
+        throw new BadRequest(`yearFrom (${yearFrom}) is after yearTo (${yearTo}); no source can match.`, [
+          { path: '/querystring/yearFrom', message: 'must be <= yearTo' },
+        ]);
+      }
+      const after = decodeCursor(cursor);
+      const rows = statistics.list({ ...filters, yearFrom, yearTo, after: after === undefined ? undefined : String(after), limit: limit + 1 });
+      const page = toPage(rows, limit, (r) => r.content.id);
+      setNextLink(request, reply, page.page.nextCursor);
+      return {
+        data: page.data.map((r) => presentStatisticRecord(conditions, r)),
+        page: page.page,
+        lastReviewed: latestReviewed(page.data.map((r) => r.lastReviewed)),
+        disclaimer: DISCLAIMER,
+      };
+    },
+  );
+
+  app.get(
+    '/statistics/:id',
+    {
+      // Another representation (FHIR Evidence) is planned; negotiation already runs per route.
+      config: { produces: [JSON_TYPE] },
+      schema: {
+        operationId: 'getStatistic',
+        tags: ['evidence'],
+        summary: 'Get one statistic',
+        description: 'One typed, cited figure exactly as it appears in its condition document, with `lastReviewed` and a `disclaimer`.',
+        params: Type.Object({ id: StatisticIdParam }),
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: StatisticDocumentSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const record = statistics.get(id);
+      if (!record) throw new NotFound(`No statistic with id "${id}".`);
+      return { ...presentStatisticRecord(conditions, record), lastReviewed: record.lastReviewed, disclaimer: DISCLAIMER };
+    },
+  );
+};
 
 export default routes;

@@ -1,6 +1,107 @@
+/**
+ * Treatments across conditions, with regulatory notes, ATC codes and the statistics about them.
+ * A single treatment embeds its evidence in full so a client needs one request to show it.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ENTITY_ID_PATTERN, SLUG_PATTERN, TREATMENT_TYPES } from '../content/schema.js';
+import { DISCLAIMER } from '../content/licence.js';
+import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { NotFound } from '../http/problems.js';
+import { normalizeCode, type CodeSystem } from '../repositories/codes.js';
+import { presentStatisticRecord } from '../repositories/statistics.js';
+import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
+import { TreatmentSchema } from '../schemas/condition.js';
+import { StatisticSchema } from '../schemas/statistic.js';
+import { CODE_PARAM_PATTERN } from './conditions.js';
+import { latestReviewed } from './statistics.js';
 
-// Placeholder: filled in by the read-API work on /v1/treatments.
-const routes: FastifyPluginAsyncTypebox = async () => {};
+const TreatmentDocumentSchema = Type.Object(
+  {
+    ...TreatmentSchema.properties,
+    evidence: Type.Array(ref(StatisticSchema), { description: 'The statistics listed in `statistics`, in full and in the same order' }),
+    lastReviewed: LAST_REVIEWED_FIELD,
+    disclaimer: DISCLAIMER_FIELD,
+  },
+  { title: 'TreatmentDocument', description: 'One treatment with its evidence' },
+);
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const { treatments, statistics, conditions } = app.repos;
+
+  app.get(
+    '/treatments',
+    {
+      schema: {
+        operationId: 'listTreatments',
+        tags: ['evidence'],
+        summary: 'List treatments across conditions',
+        description:
+          'Treatments of every condition, ordered by id, each with its regulatory status (e.g. off-label), drug codes (ATC) ' +
+          'and the ids of the statistics about it. Filters combine with AND.',
+        querystring: Type.Object(
+          {
+            ...pageQuery,
+            condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] })),
+            type: Type.Optional(StringEnum(TREATMENT_TYPES, { description: 'Kind of treatment', examples: ['medication'] })),
+            code: Type.Optional(Type.String({ pattern: CODE_PARAM_PATTERN, description: 'A drug code as `system:code`', examples: ['atc:V03AB06'] })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(ref(TreatmentSchema), { title: 'TreatmentList' }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { limit = DEFAULT_LIMIT, cursor, condition, type, code } = request.query;
+      let codeFilter: { system: string; code: string } | undefined;
+      if (code !== undefined) {
+        // Same normalization as /v1/codes; a malformed code simply matches nothing, as in /v1/conditions.
+        const system = code.slice(0, code.indexOf(':')) as CodeSystem;
+        codeFilter = { system, code: normalizeCode(system, code.slice(code.indexOf(':') + 1)).code };
+      }
+      const after = decodeCursor(cursor);
+      const rows = treatments.list({ condition, type, code: codeFilter, after: after === undefined ? undefined : String(after), limit: limit + 1 });
+      const page = toPage(rows, limit, (r) => r.treatment.id);
+      setNextLink(request, reply, page.page.nextCursor);
+      return {
+        data: page.data.map((r) => r.treatment),
+        page: page.page,
+        lastReviewed: latestReviewed(page.data.map((r) => r.lastReviewed)),
+        disclaimer: DISCLAIMER,
+      };
+    },
+  );
+
+  app.get(
+    '/treatments/:id',
+    {
+      schema: {
+        operationId: 'getTreatment',
+        tags: ['evidence'],
+        summary: 'Get one treatment with its evidence',
+        description:
+          'One treatment as in its condition document, plus `evidence`: the full statistics about it. `lastReviewed` is the ' +
+          'latest review date of the conditions the treatment and its evidence come from.',
+        params: Type.Object({
+          id: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Treatment id', examples: ['calciphylaxis.treatment.sodium-thiosulfate'] }),
+        }),
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: TreatmentDocumentSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const record = treatments.get(id);
+      if (!record) throw new NotFound(`No treatment with id "${id}".`);
+      const evidence = statistics.aboutTreatment(id);
+      return {
+        ...record.treatment,
+        evidence: evidence.map((r) => presentStatisticRecord(conditions, r)),
+        lastReviewed: latestReviewed([record.lastReviewed, ...evidence.map((r) => r.lastReviewed)]) ?? record.lastReviewed,
+        disclaimer: DISCLAIMER,
+      };
+    },
+  );
+};
 
 export default routes;

@@ -1,0 +1,168 @@
+/**
+ * Facts: the rows of `statements` and `statistics` read as one list. Both tables already hold
+ * atomic, cited items with globally unique stable ids, so the facts list is their union ordered by
+ * id (keyset pagination), with the citations aggregated per row by SQLite.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { Sqlite } from '../db/connection.js';
+import type { Confidence, StatementSectionKey } from '../content/schema.js';
+import type { Fact, FactSection } from '../schemas/fact.js';
+import { SearchQueryError, isFtsQueryError } from '../search/query.js';
+import type { SourcesRepository } from './sources.js';
+
+/** Statement section keys as stored → the kebab-case names of the API. */
+const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
+  symptoms: 'symptoms',
+  causes: 'causes',
+  riskFactors: 'risk-factors',
+  complications: 'complications',
+  diagnosis: 'diagnosis',
+  treatments: 'treatments',
+  prognosis: 'prognosis',
+  prevention: 'prevention',
+  statistics: 'statistics',
+};
+const SECTION_KEYS = new Map(Object.entries(SECTION_NAMES).map(([key, name]) => [name, key]));
+
+/**
+ * The resource that serves an item in full. Treatments and statistics have their own endpoints
+ * with more fields; every other statement is served as a fact.
+ */
+export function entityUrl(kind: 'condition' | 'treatment' | 'statistic' | 'statement', id: string): string {
+  const id_ = encodeURIComponent(id);
+  switch (kind) {
+    case 'condition':
+      return `/v1/conditions/${id_}`;
+    case 'treatment':
+      return `/v1/treatments/${id_}`;
+    case 'statistic':
+      return `/v1/statistics/${id_}`;
+    case 'statement':
+      return `/v1/facts/${id_}`;
+  }
+}
+
+export interface FactFilter {
+  condition?: string;
+  section?: FactSection;
+  confidence?: Confidence;
+  /** A compiled FTS5 MATCH expression (src/search/query.ts), never raw user text. */
+  match?: string;
+  after?: string;
+  limit: number;
+}
+
+export interface FactWithReview extends Fact {
+  /** The condition's review date, for the response's `lastReviewed`. */
+  lastReviewed: string;
+}
+
+interface FactRow {
+  id: string;
+  condition_id: string;
+  condition_name: string;
+  last_reviewed: string;
+  section: string;
+  name: string;
+  text: string;
+  confidence: string;
+  entity_type: 'statement' | 'statistic';
+  source_ids: string;
+}
+
+/** A statistic has no name of its own: its measure and outcome (or population) label it. */
+const STATISTIC_NAME = `upper(substr(t.measure, 1, 1)) || replace(substr(t.measure, 2), '-', ' ') || ': ' || coalesce(t.outcome, t.population)
+  || coalesce(' at ' || t.timepoint, '')`;
+
+const FACTS = `
+  SELECT s.id, s.condition_id, s.section, s.name, s.text, s.confidence, 'statement' AS entity_type FROM statements s
+  UNION ALL
+  SELECT t.id, t.condition_id, 'statistics', ${STATISTIC_NAME}, t.text, t.confidence, 'statistic' FROM statistics t`;
+
+type Shape = { [K in 'condition' | 'section' | 'confidence' | 'match' | 'after' | 'id']?: boolean };
+
+function factsSql(shape: Shape): string {
+  const where = [
+    shape.id ? 'f.id = @id' : null,
+    shape.condition ? 'f.condition_id = @condition' : null,
+    shape.section ? 'f.section = @section' : null,
+    shape.confidence ? 'f.confidence = @confidence' : null,
+    shape.match ? "f.id IN (SELECT entity_id FROM search_index WHERE search_index MATCH @match AND kind <> 'condition')" : null,
+    shape.after ? 'f.id > @after' : null,
+  ].filter((c): c is string => c !== null);
+  return `SELECT f.id, f.condition_id, c.name AS condition_name, c.last_reviewed, f.section, f.name, f.text, f.confidence, f.entity_type,
+      (SELECT json_group_array(source_id) FROM (
+         SELECT source_id FROM citations WHERE entity_type = f.entity_type AND entity_id = f.id ORDER BY position)) AS source_ids
+    FROM (${FACTS}) f JOIN conditions c ON c.id = f.condition_id
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY f.id ${shape.id ? '' : 'LIMIT @limit'}`;
+}
+
+export function createFactsRepository(db: Sqlite, sources: SourcesRepository) {
+  // One prepared statement per combination of filters in use, made on first use: a fixed
+  // statement with `(@x IS NULL OR ...)` for every filter would hide the indexes from the planner.
+  const statements = new Map<string, Statement<[Record<string, string | number>], FactRow>>();
+  function prepared(shape: Shape) {
+    const key = JSON.stringify(shape);
+    let statement = statements.get(key);
+    if (!statement) {
+      statement = db.prepare<[Record<string, string | number>], FactRow>(factsSql(shape));
+      statements.set(key, statement);
+    }
+    return statement;
+  }
+  const conditionRow = db.prepare<[string], { id: string; name: string; last_reviewed: string }>('SELECT id, name, last_reviewed FROM conditions WHERE id = ?');
+
+  function present(r: FactRow): FactWithReview {
+    const section = SECTION_NAMES[r.section as StatementSectionKey | 'statistics'];
+    const kind = r.entity_type === 'statistic' ? 'statistic' : section === 'treatments' ? 'treatment' : 'statement';
+    return {
+      id: r.id,
+      conditionId: r.condition_id,
+      conditionName: r.condition_name,
+      section,
+      name: r.name,
+      text: r.text,
+      sources: sources.refs(JSON.parse(r.source_ids) as string[]),
+      confidence: r.confidence as Confidence,
+      url: entityUrl(kind, r.id),
+      lastReviewed: r.last_reviewed,
+    };
+  }
+
+  return {
+    /** Facts in id order, `limit` rows after `after`. */
+    list(f: FactFilter): FactWithReview[] {
+      const params: Record<string, string | number> = { limit: f.limit };
+      if (f.condition !== undefined) params.condition = f.condition;
+      if (f.section !== undefined) params.section = SECTION_KEYS.get(f.section) ?? f.section;
+      if (f.confidence !== undefined) params.confidence = f.confidence;
+      if (f.match !== undefined) params.match = f.match;
+      if (f.after !== undefined) params.after = f.after;
+      const shape: Shape = {
+        condition: 'condition' in params,
+        section: 'section' in params,
+        confidence: 'confidence' in params,
+        match: 'match' in params,
+        after: 'after' in params,
+      };
+      try {
+        return prepared(shape).all(params).map(present);
+      } catch (error) {
+        if (isFtsQueryError(error)) throw new SearchQueryError('the query cannot be searched; check quotes, parentheses and operators');
+        throw error;
+      }
+    },
+    get(id: string): FactWithReview | undefined {
+      const row = prepared({ id: true }).get({ id });
+      return row ? present(row) : undefined;
+    },
+    /** The condition a facts list is scoped to, or undefined when there is none with this id. */
+    condition(id: string): { id: string; name: string; lastReviewed: string } | undefined {
+      const row = conditionRow.get(id);
+      return row ? { id: row.id, name: row.name, lastReviewed: row.last_reviewed } : undefined;
+    },
+  };
+}
+
+export type FactsRepository = ReturnType<typeof createFactsRepository>;

@@ -1,0 +1,42 @@
+/**
+ * Facts: every statement and every statistic of every condition as one flat, citable item with a
+ * stable id, for retrieval-augmented chatbots and anything else that quotes the knowledge base.
+ */
+import { Type, type Static } from 'typebox';
+import { ConfidenceSchema, SourceRefSchema, StringEnum, pageQuery, ref } from './common.js';
+
+/** Section names as they appear in URLs (kebab-case), `statistics` included. */
+export const FACT_SECTIONS = ['symptoms', 'causes', 'risk-factors', 'complications', 'diagnosis', 'treatments', 'prognosis', 'prevention', 'statistics'] as const;
+export type FactSection = (typeof FACT_SECTIONS)[number];
+
+export const FactSectionSchema = StringEnum(FACT_SECTIONS, { description: 'The condition section the fact belongs to', examples: ['symptoms'] });
+
+const factFields = {
+  id: Type.String({
+    description: 'Stable id (the statement or statistic id): never changes when the wording is edited',
+    examples: ['calciphylaxis.symptom.livedo-patches'],
+  }),
+  conditionId: Type.String({ examples: ['calciphylaxis'] }),
+  conditionName: Type.String({ examples: ['Calciphylaxis'] }),
+  section: FactSectionSchema,
+  name: Type.String({ description: 'Short label; for a statistic, its measure and outcome', examples: ['Purple net-like (livedo-like) patches'] }),
+  text: Type.String({ description: 'The fact as one self-contained sentence', examples: ['A purplish, lace- or net-patterned mottling of the skin (livedo-like patches) is a common sign of calciphylaxis.'] }),
+  sources: Type.Array(ref(SourceRefSchema), { minItems: 1 }),
+  confidence: ConfidenceSchema,
+  url: Type.String({
+    description: 'Where the full item is served: /v1/treatments/{id}, /v1/statistics/{id}, else /v1/facts/{id}',
+    examples: ['/v1/facts/calciphylaxis.symptom.livedo-patches'],
+  }),
+};
+
+const FACT_OPTIONS = { title: 'Fact', description: 'An atomic, cited statement or statistic with a stable id' };
+
+export const FactSchema = Type.Object(factFields, { $id: 'Fact', ...FACT_OPTIONS });
+
+export type Fact = Static<typeof FactSchema>;
+
+/** common.ts `pageQuery` with an example for `limit`; the cursor is opaque, so an example would mislead. */
+export const pageQueryWithExamples = {
+  ...pageQuery,
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (1-100)', examples: [20] }),
+};
