@@ -12,9 +12,8 @@ import fp from 'fastify-plugin';
 import accepts from '@fastify/accepts';
 import etag from '@fastify/etag';
 import { NotAcceptable } from '../http/problems.js';
+import { FORMATS, JSON_TYPE, type FormatName } from '../http/media.js';
 import { contentHash } from '../http/renderCache.js';
-
-export const JSON_TYPE = 'application/json';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,6 +35,14 @@ export default fp<{ maxAge: number }>(
     app.addHook('preHandler', async (request, reply) => {
       const produces = request.routeOptions.config.produces ?? [JSON_TYPE];
       if (produces.length > 1) reply.header('vary', 'Accept');
+      // ?format= wins over Accept; the route's querystring schema has already validated the name.
+      const format = (request.query as { format?: FormatName } | undefined)?.format;
+      if (format !== undefined) {
+        const type = FORMATS[format];
+        if (!produces.includes(type)) throw new NotAcceptable(produces);
+        request.representation = type;
+        return;
+      }
       // No Accept header means anything; the first listed type is the default.
       if (!request.headers.accept) {
         request.representation = produces[0] ?? JSON_TYPE;

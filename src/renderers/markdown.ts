@@ -427,14 +427,20 @@ export function sectionToMarkdown(doc: Condition, sectionKey: SectionKey, title:
 }
 
 /** Atomic facts as retrieval chunks, each with its citation markers and stable id. */
-export function factsToMarkdown(facts: readonly FactForMarkdown[], meta: ContentMeta): string {
+export function factsToMarkdown(
+  facts: readonly FactForMarkdown[],
+  meta: ContentMeta,
+  options: { title?: string; nextCursor?: string | null } = {},
+): string {
   const refs = new References();
-  const lines: string[] = ['# Facts', ''];
+  const lines: string[] = [`# ${inline(options.title ?? 'Facts')}`, ''];
   if (facts.length === 0) lines.push('_No facts matched._');
   for (const f of facts) {
     const markers = refs.markers(f.sources);
     lines.push(`- **${inline(f.conditionName)}, ${inline(f.section)}:** ${inline(f.text)}${markers ? ` ${markers}` : ''} (fact \`${inline(f.id)}\`)`);
   }
+  // A model (or person) holding one page should know there is more and how to ask for it.
+  if (options.nextCursor) lines.push('', `_More facts: repeat the request with \`cursor=${options.nextCursor}\`._`);
   lines.push('', ...referenceList(refs), ...footer(meta));
   return finish(lines);
 }

@@ -11,7 +11,9 @@ import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
 import type { Rendered } from '../http/renderCache.js';
-import { JSON_TYPE } from '../plugins/http-caching.js';
+import { JSONLD_TYPE, JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
+import { conditionToJsonLd } from '../renderers/jsonld.js';
+import { conditionToMarkdown, sectionToMarkdown } from '../renderers/markdown.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import {
   ConditionSchema,
@@ -46,8 +48,30 @@ export const CODE_PARAM_PATTERN = `^(${CODE_SYSTEMS.join('|')}):[A-Za-z0-9.\\-]{
 
 const ConditionIdParam = Type.String({ pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] });
 
-/** Media types of condition documents; renderers for other types register here (routes/renderers). */
-export const DOCUMENT_TYPES = [JSON_TYPE] as const;
+/** Representations of a condition document, the default first. */
+export const DOCUMENT_TYPES = [JSON_TYPE, JSONLD_TYPE, MARKDOWN_TYPE] as const;
+const SECTION_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
+
+/** Human titles of the sections, for the Markdown rendering. */
+const SECTION_TITLES: Record<SectionName, string> = {
+  symptoms: 'Symptoms',
+  causes: 'Causes',
+  'risk-factors': 'Risk factors',
+  complications: 'Complications',
+  diagnosis: 'Diagnosis',
+  treatments: 'Treatments',
+  prognosis: 'Prognosis',
+  prevention: 'Prevention',
+  statistics: 'Statistics',
+  sources: 'Sources',
+};
+
+/** One document in the negotiated representation; the bytes are cached, so this runs once per version. */
+function renderDocument(doc: Condition, type: string): { body: string; contentType: string } {
+  if (type === MARKDOWN_TYPE) return { body: conditionToMarkdown(doc), contentType: `${MARKDOWN_TYPE}; charset=utf-8` };
+  if (type === JSONLD_TYPE) return { body: JSON.stringify(conditionToJsonLd(doc)), contentType: `${JSONLD_TYPE}; charset=utf-8` };
+  return { body: JSON.stringify(doc), contentType: 'application/json; charset=utf-8' };
+}
 
 export function sendRendered(reply: FastifyReply, rendered: Rendered): FastifyReply {
   return reply.header('etag', rendered.etag).type(rendered.contentType).send(rendered.body);
@@ -104,10 +128,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Get a whole condition document',
         description:
           'Every section with its citations, the statistics, the sources cited, related conditions, `lastReviewed`, `version` and a ' +
-          '`disclaimer`. Strong ETag; send `If-None-Match` to get 304 when unchanged.',
+          '`disclaimer`. Strong ETag (distinct per representation); send `If-None-Match` to get 304 when unchanged. ' +
+          'Representations: JSON (default), schema.org JSON-LD (`Accept: application/ld+json`), Markdown for LLM context ' +
+          '(`Accept: text/markdown` or `?format=markdown`).',
         params: Type.Object({ id: ConditionIdParam }),
-        querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: ref(ConditionSchema), ...problemResponses },
+        querystring: Type.Object(formatQuery, { additionalProperties: false }),
+        response: { 200: alternatives(ref(ConditionSchema), { markdown: true, jsonld: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -117,7 +143,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const rendered = app.renderCache.get(`condition:${id}@${current.version}:${request.representation}`, () => {
         const doc = conditions.document(id);
         if (!doc) throw new NotFound(`No condition with id "${id}".`);
-        return { body: JSON.stringify(doc), contentType: 'application/json; charset=utf-8' };
+        return renderDocument(doc, request.representation);
       });
       return sendRendered(reply, rendered);
     },
@@ -149,17 +175,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/conditions/:id/:section',
     {
+      config: { produces: SECTION_TYPES },
       schema: {
         operationId: 'getConditionSection',
         tags: ['conditions'],
         summary: 'Get one section of a condition',
-        description: 'The items of one section, each with its citations. `facts` is served by getConditionFacts.',
+        description:
+          'The items of one section, each with its citations. `facts` is served by getConditionFacts. ' +
+          'JSON by default; Markdown with numbered citations on `Accept: text/markdown` or `?format=markdown`.',
         params: Type.Object({
           id: ConditionIdParam,
           section: Type.Enum(Object.keys(SECTIONS) as SectionName[], { description: 'Section name', examples: ['risk-factors'] }),
         }),
-        querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: SectionResponse, ...problemResponses },
+        querystring: Type.Object(formatQuery, { additionalProperties: false }),
+        response: { 200: alternatives(SectionResponse, { markdown: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -168,9 +197,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (!key) throw new BadRequest(`Unknown section "${section}".`);
       const current = conditions.version(id);
       if (!current) throw new NotFound(`No condition with id "${id}".`);
-      const rendered = app.renderCache.get(`condition:${id}@${current.version}:section:${section}`, () => {
+      const rendered = app.renderCache.get(`condition:${id}@${current.version}:section:${section}:${request.representation}`, () => {
         const doc = conditions.document(id);
         if (!doc) throw new NotFound(`No condition with id "${id}".`);
+        if (request.representation === MARKDOWN_TYPE) {
+          return { body: sectionToMarkdown(doc, key, `${doc.name}: ${SECTION_TITLES[section as SectionName]}`), contentType: `${MARKDOWN_TYPE}; charset=utf-8` };
+        }
         const body = {
           conditionId: doc.id,
           conditionName: doc.name,

@@ -11,13 +11,13 @@ import { CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, SLUG_PATTERN } from '../content/s
 import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage, type Page } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
-import { JSON_TYPE } from '../plugins/http-caching.js';
+import { JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
+import { factsToMarkdown } from '../renderers/markdown.js';
 import type { FactFilter, FactWithReview } from '../repositories/facts.js';
 import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
 import { FactSchema, FactSectionSchema, pageQueryWithExamples, type Fact } from '../schemas/fact.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
-const MARKDOWN_TYPE = 'text/markdown';
 const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
 
 const ConditionIdParam = Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] });
@@ -35,6 +35,7 @@ const filterQuery = {
     }),
   ),
   ...pageQueryWithExamples,
+  ...formatQuery,
 };
 
 const FactListSchema = Type.Object(
@@ -106,7 +107,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: FactListSchema, ...problemResponses },
+        response: { 200: alternatives(FactListSchema, { markdown: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -115,7 +116,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       setNextLink(request, reply, page.page.nextCursor);
       const lastReviewed = page.data.reduce<string | null>((max, f) => (max === null || f.lastReviewed > max ? f.lastReviewed : max), null);
       const body = { data: page.data.map(withoutReview), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
-      if (request.representation === MARKDOWN_TYPE) return sendMarkdown(reply, factsMarkdown('Facts', body));
+      if (request.representation === MARKDOWN_TYPE) return sendMarkdown(reply, factsToMarkdown(body.data, body, { nextCursor: body.page.nextCursor }));
       return body;
     },
   );
@@ -130,8 +131,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Get one fact',
         description: 'One statement or statistic by its stable id, with its sources, the review date of its condition and the disclaimer.',
         params: Type.Object({ id: FactIdParam }),
-        querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: FactDocumentSchema, ...problemResponses },
+        querystring: Type.Object(formatQuery, { additionalProperties: false }),
+        response: { 200: alternatives(FactDocumentSchema, { markdown: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -139,7 +140,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (!fact) throw new NotFound(`No fact with id "${request.params.id}".`);
       const body = { ...withoutReview(fact), lastReviewed: fact.lastReviewed, disclaimer: DISCLAIMER };
       if (request.representation === MARKDOWN_TYPE) {
-        return sendMarkdown(reply, factsMarkdown(fact.name, { data: [body], lastReviewed: fact.lastReviewed, disclaimer: DISCLAIMER }));
+        return sendMarkdown(reply, factsToMarkdown([body], body, { title: fact.name }));
       }
       return body;
     },
@@ -157,7 +158,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description: `The facts of one condition (404 when there is no such condition). ${FILTERS_DESCRIPTION}`,
         params: Type.Object({ id: ConditionIdParam }),
         querystring: Type.Object(filterQuery, { additionalProperties: false }),
-        response: { 200: ConditionFactListSchema, ...problemResponses },
+        response: { 200: alternatives(ConditionFactListSchema, { markdown: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -175,39 +176,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         disclaimer: DISCLAIMER,
       };
       if (request.representation === MARKDOWN_TYPE) {
-        return sendMarkdown(reply, factsMarkdown(`Facts: ${condition.name}`, body));
+        return sendMarkdown(reply, factsToMarkdown(body.data, body, { title: `Facts: ${condition.name}`, nextCursor: body.page.nextCursor }));
       }
       return body;
     },
   );
 };
 
-/** Untyped reply: the route's response schema describes the JSON representation only. */
+/** Sent as bytes with its own type: the JSON response schema does not apply to Markdown. */
 function sendMarkdown(reply: FastifyReply, markdown: string): FastifyReply {
   return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(markdown);
 }
 
 function withoutReview({ lastReviewed: _reviewed, ...fact }: FactWithReview): Fact {
   return fact;
-}
-
-/**
- * Each fact as a list item that carries its own citations and id, so any excerpt an LLM quotes
- * stays attributable; the disclaimer and review date lead, as the attribution terms ask.
- */
-export function factsMarkdown(
-  heading: string,
-  body: { data: Fact[]; lastReviewed: string | null; disclaimer: string; page?: { nextCursor: string | null } },
-): string {
-  const lines = [`# ${heading}`, '', `> ${body.disclaimer}${body.lastReviewed ? ` Last reviewed: ${body.lastReviewed}.` : ''}`, ''];
-  if (body.data.length === 0) lines.push('_No facts match._');
-  for (const f of body.data) {
-    const cited = f.sources.map((s) => `${s.citation} [${s.id}]`).join('; ');
-    lines.push(`- **${f.name}** (${f.conditionName}, ${f.section}; confidence: ${f.confidence}): ${f.text}`);
-    lines.push(`  Sources: ${cited}. Id: \`${f.id}\`.`);
-  }
-  if (body.page?.nextCursor) lines.push('', `More facts: repeat the request with \`cursor=${body.page.nextCursor}\`.`);
-  return `${lines.join('\n')}\n`;
 }
 
 export default routes;

@@ -4,6 +4,8 @@
  * src/repositories/search.ts; this module is the HTTP contract around them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
+import { searchHitsToMarkdown } from '../renderers/markdown.js';
 import { Type } from 'typebox';
 import { DISCLAIMER } from '../content/licence.js';
 import { SLUG_PATTERN } from '../content/schema.js';
@@ -74,6 +76,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/search',
     {
+      config: { produces: [JSON_TYPE, MARKDOWN_TYPE] },
       schema: {
         operationId: 'searchContent',
         tags: ['search'],
@@ -90,10 +93,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             kind: Type.Optional(StringEnum(SEARCH_KINDS, { description: 'Only hits of this kind', examples: ['statistic'] })),
             condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Only hits of this condition', examples: ['calciphylaxis'] })),
             ...pageQueryWithExamples,
+            ...formatQuery,
           },
           { additionalProperties: false },
         ),
-        response: { 200: SearchResponseSchema, ...problemResponses },
+        response: { 200: alternatives(SearchResponseSchema, { markdown: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -106,13 +110,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const page = toPage(result.hits, limit, () => offset + limit);
       setNextLink(request, reply, page.page.nextCursor);
       const lastReviewed = page.data.reduce<string | null>((max, h) => (max === null || h.lastReviewed > max ? h.lastReviewed : max), null);
-      return {
+      const body = {
         data: page.data.map(({ lastReviewed: _reviewed, ...hit }) => hit),
         page: page.page,
         query: { q, expression: result.expression, mode: result.mode },
         lastReviewed,
         disclaimer: DISCLAIMER,
       };
+      if (request.representation === MARKDOWN_TYPE) {
+        return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(searchHitsToMarkdown(body.data, q, body));
+      }
+      return body;
     },
   );
 };

@@ -8,7 +8,8 @@ import { CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, MEASURES, SLUG_PATTERN, SOURCE_KI
 import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
-import { JSON_TYPE } from '../plugins/http-caching.js';
+import { FHIR_TYPE, JSON_TYPE, alternatives, formatQuery } from '../http/media.js';
+import { statisticToFhir } from '../renderers/fhir.js';
 import { presentStatisticRecord } from '../repositories/statistics.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { StatisticSchema } from '../schemas/statistic.js';
@@ -94,23 +95,30 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/statistics/:id',
     {
-      // Another representation (FHIR Evidence) is planned; negotiation already runs per route.
-      config: { produces: [JSON_TYPE] },
+      config: { produces: [JSON_TYPE, FHIR_TYPE] },
       schema: {
         operationId: 'getStatistic',
         tags: ['evidence'],
         summary: 'Get one statistic',
-        description: 'One typed, cited figure exactly as it appears in its condition document, with `lastReviewed` and a `disclaimer`.',
+        description:
+          'One typed, cited figure exactly as it appears in its condition document, with `lastReviewed` and a `disclaimer`. ' +
+          '`Accept: application/fhir+json` (or `?format=fhir`) gives a FHIR R5 Bundle holding an `Evidence` and the `Citation` of its primary source.',
         params: Type.Object({ id: StatisticIdParam }),
-        querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: StatisticDocumentSchema, ...problemResponses },
+        querystring: Type.Object(formatQuery, { additionalProperties: false }),
+        response: { 200: alternatives(StatisticDocumentSchema, { fhir: true }), ...problemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
       const record = statistics.get(id);
       if (!record) throw new NotFound(`No statistic with id "${id}".`);
-      return { ...presentStatisticRecord(conditions, record), lastReviewed: record.lastReviewed, disclaimer: DISCLAIMER };
+      const statistic = presentStatisticRecord(conditions, record);
+      if (request.representation === FHIR_TYPE) {
+        const primary = statistic.sources[0] ? app.repos.sources.get(statistic.sources[0].id) : undefined;
+        const conditionName = app.repos.facts.condition(statistic.conditionId)?.name ?? statistic.conditionId;
+        return reply.type(`${FHIR_TYPE}; charset=utf-8`).send(JSON.stringify(statisticToFhir(statistic, primary, conditionName)));
+      }
+      return { ...statistic, lastReviewed: record.lastReviewed, disclaimer: DISCLAIMER };
     },
   );
 };
