@@ -105,7 +105,9 @@ describe('GET /v1/conditions/{id}', () => {
   it('groups estimates of the same measure side by side', async () => {
     const doc = (await get('/v1/conditions/calciphylaxis')).json<Condition>();
     const mortality = doc.statisticGroups.find((g) => g.measure === 'mortality' && g.subject === 'condition');
-    expect(mortality?.statistics).toEqual(['calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.mortality-12-months']);
+    // The article's mortality figures and Weenig's 1-year survival are one outcome: side by side.
+    expect(mortality?.statistics).toEqual(['calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.survival-1-year-weenig']);
+    expect(doc.statisticGroups.find((g) => g.measure === 'survival')).toBeUndefined();
   });
 
   it('shows unknown identifiers as null, never invented', async () => {

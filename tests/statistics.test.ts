@@ -118,7 +118,10 @@ describe('GET /v1/statistics', () => {
     const usage = await ids('measure=usage');
     expect(usage).toEqual([...USAGE, 'examplitis.stat.glove-usage']);
     expect(usage.length).toBeLessThan(all.length);
-    expect(await ids('measure=mortality')).toEqual(['calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.mortality-6-months']);
+    // Mortality and survival are one outcome: the conflicting or complementary estimates come together.
+    expect(await ids('measure=mortality')).toEqual(['calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.survival-1-year-weenig']);
+    expect(await ids('measure=survival')).toEqual(['calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.survival-1-year-weenig']);
+    expect(await ids('measure=usage&treatment=calciphylaxis.treatment.sodium-thiosulfate')).toEqual(['calciphylaxis.stat.usage-sodium-thiosulfate']);
     expect(await ids('measure=prevalence')).toEqual([]);
   });
 

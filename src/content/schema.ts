@@ -42,6 +42,16 @@ export const MEASURES = [
   'recovery',
   'demographic-share',
 ] as const;
+/**
+ * Measures that answer the same question from opposite sides: a 1-year survival of 45.8% and a
+ * 12-month mortality of about 50% are two estimates of one outcome. Filtering by one returns both,
+ * and documents group them side by side.
+ */
+export const MEASURE_FAMILIES: Partial<Record<(typeof MEASURES)[number], readonly (typeof MEASURES)[number][]>> = {
+  mortality: ['mortality', 'survival'],
+  survival: ['mortality', 'survival'],
+};
+
 export const COMPARATORS = ['about', 'more-than', 'less-than', 'at-least', 'exactly'] as const;
 
 /** Per-code pattern: a malformed code is an error, not a silent mismatch at lookup time. */

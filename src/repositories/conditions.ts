@@ -3,7 +3,7 @@
  * read transaction, so a document is a consistent snapshot) and shaped for the API here.
  */
 import type { Sqlite } from '../db/connection.js';
-import type { ConditionContent, StatisticContent } from '../content/schema.js';
+import { MEASURE_FAMILIES, type ConditionContent, type StatisticContent } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
 import type { Condition, ConditionSummary } from '../schemas/condition.js';
 import type { Statistic } from '../schemas/statistic.js';
@@ -67,8 +67,10 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
     const groups = new Map<string, { measure: string; subject: string; statistics: string[] }>();
     for (const s of c.statistics) {
       const subject = s.treatment ?? 'condition';
-      const key = `${s.measure}|${subject}`;
-      const group = groups.get(key) ?? { measure: s.measure, subject, statistics: [] };
+      // Survival and mortality estimates of one subject sit in one group, named by the family.
+      const family = MEASURE_FAMILIES[s.measure]?.[0] ?? s.measure;
+      const key = `${family}|${subject}`;
+      const group = groups.get(key) ?? { measure: family, subject, statistics: [] };
       group.statistics.push(s.id);
       groups.set(key, group);
     }

@@ -4,7 +4,7 @@
  * statistic read here is byte-for-byte the one in its condition document.
  */
 import type { Sqlite } from '../db/connection.js';
-import { CONFIDENCE_LEVELS, type Confidence, type StatisticContent } from '../content/schema.js';
+import { MEASURE_FAMILIES, CONFIDENCE_LEVELS, type Confidence, type StatisticContent } from '../content/schema.js';
 import type { Statistic } from '../schemas/statistic.js';
 import type { ConditionsRepository } from './conditions.js';
 import { toStatistic, type StatisticRow } from './content.js';
@@ -39,7 +39,7 @@ interface Row extends StatisticRow {
 interface ListParams {
   condition: string | null;
   treatment: string | null;
-  measure: string | null;
+  measures: string | null;
   studyType: string | null;
   yearFrom: number | null;
   yearTo: number | null;
@@ -67,7 +67,7 @@ export function createStatisticsRepository(db: Sqlite) {
      WHERE (@after IS NULL OR st.id > @after)
        AND (@condition IS NULL OR st.condition_id = @condition)
        AND (@treatment IS NULL OR st.treatment_id = @treatment)
-       AND (@measure IS NULL OR st.measure = @measure)
+       AND (@measures IS NULL OR st.measure IN (SELECT value FROM json_each(@measures)))
        AND (@confidences IS NULL OR st.confidence IN (SELECT value FROM json_each(@confidences)))
        AND (@studyType IS NULL OR ${anyCitedSource('s.kind = @studyType')})
        AND ((@yearFrom IS NULL AND @yearTo IS NULL)
@@ -96,7 +96,7 @@ export function createStatisticsRepository(db: Sqlite) {
         .all({
           condition: f.condition ?? null,
           treatment: f.treatment ?? null,
-          measure: f.measure ?? null,
+          measures: f.measure ? JSON.stringify(MEASURE_FAMILIES[f.measure as keyof typeof MEASURE_FAMILIES] ?? [f.measure]) : null,
           studyType: f.studyType ?? null,
           yearFrom: f.yearFrom ?? null,
           yearTo: f.yearTo ?? null,

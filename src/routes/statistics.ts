@@ -59,7 +59,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
                 examples: ['calciphylaxis.treatment.sodium-thiosulfate'],
               }),
             ),
-            measure: Type.Optional(StringEnum(MEASURES, { description: 'What the figure measures', examples: ['usage'] })),
+            measure: Type.Optional(
+              StringEnum(MEASURES, {
+                description: 'What the figure measures. `mortality` and `survival` are one outcome seen from two sides: either returns both, so conflicting or complementary estimates come together.',
+                examples: ['mortality'],
+              }),
+            ),
             studyType: Type.Optional(StringEnum(SOURCE_KINDS, { description: 'Kind of a cited source', examples: ['systematic-review'] })),
             yearFrom: Type.Optional(Type.Integer({ minimum: 1000, maximum: 9999, description: 'A cited source was published in or after this year', examples: [2015] })),
             yearTo: Type.Optional(Type.Integer({ minimum: 1000, maximum: 9999, description: 'A cited source was published in or before this year', examples: [2020] })),
