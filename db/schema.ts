@@ -70,6 +70,8 @@ export const sources = sqliteTable('sources', {
   attribution: text('attribution').notNull(),
   licence: text('licence'),
   note: text('note'),
+  /** Bumped by every curated write of this source; 1 after a build. */
+  version: integer('version').notNull().default(1),
 });
 
 export const statements = sqliteTable(
@@ -98,6 +100,8 @@ export const statements = sqliteTable(
     goal: text('goal'),
     regulatoryStatus: text('regulatory_status'),
     regulatoryNote: text('regulatory_note'),
+    /** Bumped by every curated write of this statement; 1 after a build. */
+    version: integer('version').notNull().default(1),
   },
   (t) => [uniqueIndex('statements_order').on(t.conditionId, t.section, t.position)],
 );
@@ -138,6 +142,8 @@ export const statistics = sqliteTable(
     treatmentId: text('treatment_id').references(() => statements.id),
     text: text('text').notNull(),
     confidence: text('confidence').notNull(),
+    /** Bumped by every curated write of this statistic; 1 after a build. */
+    version: integer('version').notNull().default(1),
   },
   (t) => [index('statistics_measure').on(t.measure), index('statistics_condition').on(t.conditionId, t.position)],
 );
@@ -180,3 +186,75 @@ export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Curator API keys. The key itself (`kb_<id>_<secret>`) is shown once at creation; only a per-key
+ * salt and an HMAC-SHA256 of the secret are stored, so a copy of the database grants no access.
+ */
+export const apiKeys = sqliteTable('api_keys', {
+  /** Short random public id: the middle part of the key, safe to show in logs and revisions. */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** JSON array of scopes, e.g. ["content:write"]. */
+  scopes: text('scopes').notNull(),
+  salt: text('salt').notNull(),
+  hash: text('hash').notNull(),
+  createdAt: text('created_at').notNull(),
+  revokedAt: text('revoked_at'),
+});
+
+/**
+ * Every version of every entity: who changed it (null for the build), when, and its content before
+ * and after, as JSON in the shape a write body takes. Entities: condition (its own fields), statement,
+ * statistic, source. Kept after an entity is deleted, so history outlives content.
+ */
+export const revisions = sqliteTable(
+  'revisions',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    conditionId: text('condition_id').notNull(),
+    version: integer('version').notNull(),
+    /** create, update or delete */
+    action: text('action').notNull(),
+    actorKeyId: text('actor_key_id'),
+    at: text('at').notNull(),
+    before: text('before'),
+    after: text('after'),
+  },
+  (t) => [index('revisions_entity').on(t.entityType, t.entityId, t.seq)],
+);
+
+/**
+ * The change feed: one row per revision, with the revision's seq, so reading it in seq order
+ * replays every create, update and delete. Rows are only ever appended.
+ */
+export const changes = sqliteTable('changes', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  entityType: text('entity_type').notNull(),
+  entityId: text('entity_id').notNull(),
+  conditionId: text('condition_id').notNull(),
+  action: text('action').notNull(),
+  version: integer('version').notNull(),
+  /** The condition's version after this change; null when the condition itself is gone. */
+  conditionVersion: integer('condition_version'),
+  at: text('at').notNull(),
+});
+
+/** Responses of successful creates by (API key, Idempotency-Key), replayed when a POST is retried. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status').notNull(),
+    body: text('body').notNull(),
+    location: text('location'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.key] }), index('idempotency_keys_created').on(t.createdAt)],
+);

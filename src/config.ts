@@ -20,6 +20,8 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60000, description: 'Rate-limit window in milliseconds' }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 above this event-loop delay (0 = off)' }),
+  RENDER_CACHE: Type.Enum(['on', 'off'], { default: 'on', description: 'Cache rendered documents in memory (off: assemble every response; for benchmarks and debugging)' }),
+  READ_ONLY: Type.Boolean({ default: false, description: 'Refuse every curator write with 503 (replicas, maintenance)' }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -36,6 +38,10 @@ export interface Config {
   rateLimitWindowMs: number;
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   maxEventLoopDelayMs: number;
+  /** false: every document is assembled and serialized per request (the benchmark's uncached case). */
+  renderCache: boolean;
+  /** true: every curator write answers 503 (a read replica, or maintenance). */
+  readOnly: boolean;
 }
 
 function parseTrustProxy(value: string): Config['trustProxy'] {
@@ -65,5 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    renderCache: e.RENDER_CACHE === 'on',
+    readOnly: e.READ_ONLY,
   };
 }

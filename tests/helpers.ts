@@ -32,7 +32,8 @@ export async function buildTestApp(options: { extraFixtures?: string[]; env?: No
   const { dir, contentDir } = tempContent(options.extraFixtures);
   const databasePath = join(dir, 'kb.sqlite');
   buildFromContent(contentDir, databasePath);
-  const config = { ...loadConfig(options.env ?? {}), databasePath, contentDir };
+  // Load shedding reacts to the test machine's load, not to the app: off unless a test asks for it.
+  const config = { ...loadConfig({ MAX_EVENT_LOOP_DELAY_MS: '0', ...options.env }), databasePath, contentDir };
   const app = await buildApp(config, { logger: false });
   await app.ready();
   return {

@@ -9,7 +9,7 @@ import { CONTENT_DIR, PROJECT_ROOT } from '../paths.js';
 import { ContentError, formatProblem, loadContent } from '../content/load.js';
 import { buildDatabase } from '../content/build.js';
 import { exportCorpus } from '../content/export.js';
-import { openDatabase } from '../db/connection.js';
+import { applyMigrations, openDatabase } from '../db/connection.js';
 import { createMetaRepository } from '../repositories/meta.js';
 
 const USAGE = `usage: kb <command> [options]
@@ -19,7 +19,10 @@ commands:
   build    [--content DIR] [--db PATH]   build the SQLite database (atomic: temp file + rename)
   export   [--db PATH] [--out DIR]       write the database back to content files
   stats    [--db PATH]                   counts of what the database holds
+  backup   PATH [--db PATH]              online copy to PATH (safe while serving), verified with integrity_check
   openapi  [--out FILE]                  write the OpenAPI document (default openapi/openapi.json)
+  keys create --name NAME --scope SCOPE  create a curator API key (printed once); scopes content:write, admin
+  keys list | keys revoke ID             list keys (never secrets) | revoke one
 
 defaults: --content db/content, --db $DATABASE_PATH or data/kb.sqlite`;
 
@@ -30,6 +33,8 @@ const { positionals, values } = parseArgs({
     db: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    name: { type: 'string' },
+    scope: { type: 'string', multiple: true },
   },
 });
 
@@ -70,6 +75,33 @@ async function main(command: string | undefined): Promise<number> {
       const { writeOpenApi } = await import('./openapi.js');
       const path = await writeOpenApi(resolve(values.out ?? resolve(PROJECT_ROOT, 'openapi/openapi.json')));
       console.log(`wrote ${path}`);
+      return 0;
+    }
+    case 'keys': {
+      const { keysCommand, UsageError } = await import('./keys.js');
+      const db = openDatabase(dbPath);
+      try {
+        // Keys live in tables a database built before curation lacks: migrate first.
+        applyMigrations(db);
+        return keysCommand(db, { action: positionals[1], name: values.name, scopes: values.scope, id: positionals[2] }, (line) => console.log(line));
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        console.error(err.message);
+        return 2;
+      } finally {
+        db.close();
+      }
+    }
+    case 'backup': {
+      const destination = positionals[1];
+      if (!destination) {
+        console.error('usage: kb backup PATH [--db PATH]');
+        return 2;
+      }
+      const { backupDatabase } = await import('../db/backup.js');
+      const r = await backupDatabase(dbPath, destination);
+      const counts = Object.entries(r.counts).map(([table, n]) => `${table} ${n}`).join(', ');
+      console.log(`backed up ${dbPath} to ${r.path}: ${r.bytes} bytes (${r.pages} pages), integrity_check ok\n${counts}`);
       return 0;
     }
     default:

@@ -4,13 +4,15 @@
  * exactly as it was (rename is atomic on one filesystem).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, openSync, fsyncSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as t from '../../db/schema.js';
 import { applyMigrations, openDatabase, toDrizzle, type Drizzle, type Sqlite } from '../db/connection.js';
 import { STATEMENT_SECTIONS, statementsOf, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
+import { entitiesOf } from './entities.js';
+import { createHistoryWriter } from '../repositories/changes.js';
 
 export interface BuildResult {
   path: string;
@@ -107,8 +109,24 @@ export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt:
     for (const c of corpus) insertStatistics(db, sqlite, c);
     const meta = { datasetVersion, builtAt, licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT };
     for (const [key, value] of Object.entries(meta)) db.insert(t.meta).values({ key, value }).run();
+    recordBuild(sqlite, corpus, builtAt);
   })();
   return datasetVersion;
+}
+
+/**
+ * A fresh database's history: one `create` per condition, source, statement and statistic (the
+ * condition at its content version, the others at version 1), so a client reading the change
+ * feed from the start sees the whole state before any curated change.
+ */
+function recordBuild(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string): void {
+  const record = createHistoryWriter(sqlite);
+  for (const c of corpus) {
+    for (const e of entitiesOf(c)) {
+      const version = e.type === 'condition' ? c.version : 1;
+      record({ entityType: e.type, entityId: e.id, conditionId: e.conditionId, action: 'create', version, conditionVersion: c.version, actorKeyId: null, at: builtAt, before: null, after: e.content });
+    }
+  }
 }
 
 function fsyncPath(path: string): void {
@@ -120,8 +138,45 @@ function fsyncPath(path: string): void {
   }
 }
 
+/** A temp file untouched this long belongs to no running build, even one in another container. */
+const STALE_TEMP_MS = 10 * 60_000;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A killed build (SIGKILL, power loss) leaves its `<target>.build-<pid>-<hex>` temp file behind.
+ * Nothing ever reads one, so it is only wasted space; remove those whose process is gone and that
+ * have not changed for STALE_TEMP_MS. The age test protects a build running in another container
+ * on a shared volume, whose pid means nothing here. Our own pid cannot be a live build: builds are
+ * synchronous and this runs before ours creates its file (in a container the pid repeats).
+ */
+function removeStaleTemps(target: string): void {
+  const dir = dirname(target);
+  const prefix = `${basename(target)}.build-`;
+  for (const name of readdirSync(dir)) {
+    const m = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]{8}(?:-journal|-wal|-shm)?$/.exec(name.slice(prefix.length)) : null;
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && processIsAlive(pid)) continue;
+    const path = join(dir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs >= STALE_TEMP_MS) rmSync(path, { force: true });
+    } catch {
+      // Removed meanwhile by another build's cleanup: nothing to do.
+    }
+  }
+}
+
 export function buildDatabase(corpus: LoadedCondition[], target: string, now: Date = new Date()): BuildResult {
   mkdirSync(dirname(target), { recursive: true });
+  removeStaleTemps(target);
   const temp = `${target}.build-${process.pid}-${randomBytes(4).toString('hex')}`;
   const contents = corpus.map((c) => c.content);
   try {

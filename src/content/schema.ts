@@ -12,6 +12,8 @@ export const SLUG_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
 /** Entity ids: `<condition>.<kind>.<slug>`, stable forever once published (wording may change). */
 export const ENTITY_ID_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*\\.[a-z-]+\\.[a-z0-9]+(?:-[a-z0-9]+)*$';
 export const SOURCE_ID_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
+/** Upper bound on items per section: generous for real content, a guard against runaway input. */
+export const SECTION_MAX = 1000;
 export const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
 
 const Text = (max = 600) => Type.String({ minLength: 1, maxLength: max });
@@ -73,18 +75,18 @@ export const SourceSchema = Type.Object(
   {
     id: Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80 }),
     kind: literals(SOURCE_KINDS),
-    year: Nullable(Type.Integer({ minimum: 1800, maximum: 2100 })),
+    year: Nullable(Type.Integer({ format: 'int32', minimum: 1800, maximum: 2100 })),
     /** Null when the title is not verified: never filled from memory. */
     title: Nullable(Text(400)),
     /** What to call the work when it has no authors on record: a website's publisher, a study's name. */
     label: Nullable(Text(160)),
-    authors: Type.Array(Text(120), { description: 'In citation order; empty when not known' }),
+    authors: Type.Array(Text(120), { maxItems: 100, description: 'In citation order; empty when not known' }),
     journal: Nullable(Text(200)),
     volume: Nullable(Text(40)),
     pages: Nullable(Text(40)),
-    doi: Nullable(Type.String({ pattern: '^10\\.\\d{4,9}/\\S+$' })),
-    pmid: Nullable(Type.String({ pattern: '^[0-9]{1,9}$' })),
-    pmcid: Nullable(Type.String({ pattern: '^PMC[0-9]{1,9}$' })),
+    doi: Nullable(Type.String({ pattern: '^10\\.\\d{4,9}/\\S+$', maxLength: 200 })),
+    pmid: Nullable(Type.String({ pattern: '^[0-9]{1,9}$', maxLength: 9 })),
+    pmcid: Nullable(Type.String({ pattern: '^PMC[0-9]{1,9}$', maxLength: 12 })),
     url: Nullable(Type.String({ pattern: '^https://\\S+$', maxLength: 500 })),
     citedAs: Nullable(Text(200)),
     attribution: literals(ATTRIBUTIONS),
@@ -95,7 +97,7 @@ export const SourceSchema = Type.Object(
 );
 export type SourceContent = Static<typeof SourceSchema>;
 
-const SourceIds = Type.Array(Type.String({ pattern: SOURCE_ID_PATTERN }), { minItems: 1 });
+const SourceIds = Type.Array(Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80 }), { minItems: 1, maxItems: 20 });
 
 /** Fields every statement (an atomic, citable fact) has, whatever its section. */
 const statementFields = {
@@ -111,7 +113,7 @@ export const SymptomSchema = Type.Object(
     ...statementFields,
     frequency: literals(SYMPTOM_FREQUENCIES),
     /** Set when the symptom belongs to an underlying condition rather than to this one. */
-    relatedCondition: Nullable(Type.String({ pattern: SLUG_PATTERN })),
+    relatedCondition: Nullable(Type.String({ pattern: SLUG_PATTERN, maxLength: 80 })),
   },
   { additionalProperties: false },
 );
@@ -141,7 +143,7 @@ export const TreatmentSchema = Type.Object(
     goal: Nullable(Text(300)),
     regulatoryStatus: literals(REGULATORY_STATUSES),
     regulatoryNote: Nullable(Text(300)),
-    codes: Type.Array(TreatmentCodeSchema),
+    codes: Type.Array(TreatmentCodeSchema, { maxItems: 50 }),
   },
   { additionalProperties: false },
 );
@@ -160,9 +162,9 @@ export const StatisticSchema = Type.Object(
     outcome: Nullable(Text(200)),
     timepoint: Nullable(Text(80)),
     timepointMonths: Nullable(Type.Number({ minimum: 0, maximum: 1200 })),
-    sampleSize: Nullable(Type.Integer({ minimum: 1 })),
+    sampleSize: Nullable(Type.Integer({ format: 'int32', minimum: 1, maximum: 100000000 })),
     /** Id of the treatment (in any condition) this figure is about, if any. */
-    treatment: Nullable(Type.String({ pattern: ENTITY_ID_PATTERN })),
+    treatment: Nullable(Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120 })),
     text: Text(),
     sources: SourceIds,
     confidence: ConfidenceSchema,
@@ -185,7 +187,7 @@ export const CodeSchema = Type.Object(
 
 export const RelatedSchema = Type.Object(
   {
-    condition: Type.String({ pattern: SLUG_PATTERN }),
+    condition: Type.String({ pattern: SLUG_PATTERN, maxLength: 80 }),
     name: Text(160),
     relation: literals(['underlying-cause', 'risk-factor', 'complication', 'associated', 'differential'] as const),
     text: Text(),
@@ -198,23 +200,23 @@ export const ConditionContentSchema = Type.Object(
   {
     id: Type.String({ pattern: SLUG_PATTERN, maxLength: 80 }),
     name: Text(160),
-    aliases: Type.Array(Text(160)),
+    aliases: Type.Array(Text(160), { maxItems: 50 }),
     summary: Text(1000),
     summarySources: SourceIds,
-    version: Type.Integer({ minimum: 1 }),
-    lastReviewed: Type.String({ pattern: DATE_PATTERN }),
-    codes: Type.Array(CodeSchema),
-    sources: Type.Array(SourceSchema),
-    symptoms: Type.Array(SymptomSchema),
-    causes: Type.Array(PlainStatementSchema),
-    riskFactors: Type.Array(RiskFactorSchema),
-    complications: Type.Array(PlainStatementSchema),
-    diagnosis: Type.Array(DiagnosticSchema),
-    treatments: Type.Array(TreatmentSchema),
-    prognosis: Type.Array(PlainStatementSchema),
-    prevention: Type.Array(PlainStatementSchema),
-    statistics: Type.Array(StatisticSchema),
-    related: Type.Array(RelatedSchema),
+    version: Type.Integer({ format: 'int32', minimum: 1 }),
+    lastReviewed: Type.String({ pattern: DATE_PATTERN, maxLength: 10 }),
+    codes: Type.Array(CodeSchema, { maxItems: SECTION_MAX }),
+    sources: Type.Array(SourceSchema, { maxItems: SECTION_MAX }),
+    symptoms: Type.Array(SymptomSchema, { maxItems: SECTION_MAX }),
+    causes: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
+    riskFactors: Type.Array(RiskFactorSchema, { maxItems: SECTION_MAX }),
+    complications: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
+    diagnosis: Type.Array(DiagnosticSchema, { maxItems: SECTION_MAX }),
+    treatments: Type.Array(TreatmentSchema, { maxItems: SECTION_MAX }),
+    prognosis: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
+    prevention: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
+    statistics: Type.Array(StatisticSchema, { maxItems: SECTION_MAX }),
+    related: Type.Array(RelatedSchema, { maxItems: SECTION_MAX }),
   },
   { additionalProperties: false },
 );

@@ -1,8 +1,9 @@
 /**
  * Serialized response bodies by resource and representation, each with its strong ETag. A cached
  * document is served as bytes: no assembly, no serialization on the hot path. Keys include the
- * content version, so a changed document can never be served from an old entry; writes also call
- * `invalidate` so the old bytes do not linger.
+ * content version. Writes must call `invalidate` after their commit: it drops the old bytes and,
+ * through `onInvalidate`, the versions the conditions repository remembers so that a cached
+ * document costs no database query at all (see README, Performance).
  */
 import { createHash } from 'node:crypto';
 
@@ -23,27 +24,68 @@ export function etagOf(body: Buffer | string): string {
 
 export class RenderCache {
   private readonly entries = new Map<string, Rendered>();
+  private readonly listeners: ((prefix: string | undefined) => void)[] = [];
+  private bytes = 0;
 
-  constructor(private readonly maxEntries = 5000) {}
+  /**
+   * At most `maxEntries` entries and `maxBytes` of bodies, least recently used dropped first: a
+   * document is ~64 KB in each representation, so at a thousand conditions the entry bound alone
+   * would let the cache grow past the memory target. maxEntries 0 turns caching off
+   * (RENDER_CACHE=off): every get renders.
+   */
+  constructor(
+    private readonly maxEntries = 5000,
+    private readonly maxBytes = 64 * 2 ** 20,
+  ) {}
 
   get(key: string, render: () => { body: string | Buffer; contentType: string }): Rendered {
     const hit = this.entries.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // Most recently used last: Map iteration order is insertion order.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
     const { body, contentType } = render();
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     const entry = { body: bytes, etag: etagOf(bytes), contentType };
-    // A simple bound: the corpus is small; if it outgrows the cache, start over rather than grow.
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    if (this.maxEntries === 0 || bytes.length > this.maxBytes) return entry;
     this.entries.set(key, entry);
+    this.bytes += bytes.length;
+    for (const [oldest, old] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= old.body.length;
+    }
     return entry;
   }
 
   /** Drops every entry of a resource (all representations, all versions). */
   invalidate(prefix: string): void {
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const [key, entry] of this.entries) {
+      if (!key.startsWith(prefix)) continue;
+      this.entries.delete(key);
+      this.bytes -= entry.body.length;
+    }
+    this.notify(prefix);
   }
 
   clear(): void {
     this.entries.clear();
+    this.bytes = 0;
+    this.notify(undefined);
+  }
+
+  /**
+   * Runs `listener` on every invalidate (with its prefix) and clear (undefined), so in-process
+   * caches derived from the same content, such as the conditions repository's version lookup,
+   * are dropped by the one call that writers already make after a commit.
+   */
+  onInvalidate(listener: (prefix: string | undefined) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private notify(prefix: string | undefined): void {
+    for (const listener of this.listeners) listener(prefix);
   }
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { buildFromContent } from '../content/build.js';
-import { openDatabase, type Sqlite } from '../db/connection.js';
+import { applyMigrations, openDatabase, type Sqlite } from '../db/connection.js';
 import { createRepositories, type Repositories } from '../repositories/index.js';
 import { RenderCache } from '../http/renderCache.js';
 
@@ -30,9 +30,15 @@ export default fp<{ config: Config }>(
   async (app, { config }) => {
     ensureDatabase(config, app.log);
     const db = openDatabase(config.databasePath);
+    // A database built by an older release gains the newer tables here (migrations are idempotent).
+    applyMigrations(db);
     app.decorate('db', db);
-    app.decorate('repos', createRepositories(db));
-    app.decorate('renderCache', new RenderCache());
+    const repos = createRepositories(db);
+    const renderCache = new RenderCache(config.renderCache ? undefined : 0);
+    // The one invalidation call writers make after a commit also drops the remembered versions.
+    renderCache.onInvalidate(() => repos.conditions.forgetVersions());
+    app.decorate('repos', repos);
+    app.decorate('renderCache', renderCache);
     app.addHook('onClose', async () => {
       db.close();
     });

@@ -15,6 +15,8 @@ import { NotAcceptable } from '../http/problems.js';
 import { FORMATS, JSON_TYPE, type FormatName } from '../http/media.js';
 import { contentHash } from '../http/renderCache.js';
 
+const DEFAULT_PRODUCES: readonly string[] = [JSON_TYPE];
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Media types this route can produce, the default first. */
@@ -32,37 +34,42 @@ export default fp<{ maxAge: number }>(
     await app.register(accepts);
     app.decorateRequest('representation', JSON_TYPE);
 
-    app.addHook('preHandler', async (request, reply) => {
-      const produces = request.routeOptions.config.produces ?? [JSON_TYPE];
+    // Callback-style hooks (no promise per request): they run on every request, so they are kept
+    // to a few property reads on the common path.
+    app.addHook('preHandler', (request, reply, done) => {
+      const produces = request.routeOptions.config.produces ?? DEFAULT_PRODUCES;
       if (produces.length > 1) reply.header('vary', 'Accept');
       // ?format= wins over Accept; the route's querystring schema has already validated the name.
       const format = (request.query as { format?: FormatName } | undefined)?.format;
       if (format !== undefined) {
         const type = FORMATS[format];
-        if (!produces.includes(type)) throw new NotAcceptable(produces);
+        if (!produces.includes(type)) return done(new NotAcceptable(produces));
         request.representation = type;
-        return;
+        return done();
       }
       // No Accept header means anything; the first listed type is the default.
-      if (!request.headers.accept) {
+      const accept = request.headers.accept;
+      if (!accept || accept === '*/*') {
         request.representation = produces[0] ?? JSON_TYPE;
-        return;
+        return done();
       }
       const chosen = request.accepts().type([...produces]);
-      if (typeof chosen !== 'string') throw new NotAcceptable(produces);
+      if (typeof chosen !== 'string') return done(new NotAcceptable(produces));
       request.representation = chosen;
+      done();
     });
 
     const contentCacheControl = `public, max-age=${maxAge}`;
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return payload;
-      const status = reply.statusCode;
-      if (request.routeOptions.config.cache === 'no-store' || status >= 400) {
-        reply.header('cache-control', 'no-store');
-      } else if (status === 200 || status === 304) {
-        reply.header('cache-control', contentCacheControl);
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        const status = reply.statusCode;
+        if (request.routeOptions.config.cache === 'no-store' || status >= 400) {
+          reply.header('cache-control', 'no-store');
+        } else if (status === 200 || status === 304) {
+          reply.header('cache-control', contentCacheControl);
+        }
       }
-      return payload;
+      done(null, payload);
     });
 
     // The same content hash as the render cache: strong, and identical across processes.

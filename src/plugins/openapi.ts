@@ -9,6 +9,9 @@ import swaggerUi from '@fastify/swagger-ui';
 
 export const API_VERSION = '1.0.0';
 
+// A variable, not a literal: swagger's ServerObject type omits the x- extensions OpenAPI allows.
+const THIS_SERVER = { url: '/', description: 'This server: the production or local deployment that serves this document', 'x-internal': false };
+
 export default fp(
   async (app) => {
 
@@ -23,14 +26,20 @@ export default fp(
             'response carries `lastReviewed` and a `disclaimer`. Information only, not medical advice.',
           license: { name: 'Apache-2.0 (code); CC BY 4.0 (content text)', identifier: 'Apache-2.0' },
         },
-        servers: [{ url: '/', description: 'This server' }],
+        servers: [THIS_SERVER],
         tags: [
           { name: 'conditions', description: 'Condition documents and their sections' },
           { name: 'evidence', description: 'Statistics, treatments and sources across conditions' },
           { name: 'codes', description: 'Lookup by medical code (ICD-10-CM, Orphanet, ATC, ...)' },
           { name: 'search', description: 'Full-text search and citable facts for grounding' },
           { name: 'meta', description: 'Dataset metadata, health and readiness' },
+          { name: 'curation', description: 'Curator writes (API key with the content:write scope, If-Match), revision history and the change feed' },
         ],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'kb_<id>_<secret>', description: 'An API key from `npm run kb -- keys create`' },
+          },
+        },
       },
       // Named schemas ($id) become #/components/schemas/<id> instead of def-0, def-1, ...
       refResolver: {

@@ -43,6 +43,17 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
      ORDER BY c.id LIMIT @limit`,
   );
   const versionOf = db.prepare<[string], { version: number; last_reviewed: string }>('SELECT version, last_reviewed FROM conditions WHERE id = ?');
+  // Versions by condition id (a few dozen bytes per condition): see version() below.
+  const versions = new Map<string, { version: number; lastReviewed: string }>();
+  function currentVersion(id: string): { version: number; lastReviewed: string } | undefined {
+    const known = versions.get(id);
+    if (known) return known;
+    const row = versionOf.get(id);
+    if (!row) return undefined;
+    const current = { version: row.version, lastReviewed: row.last_reviewed };
+    versions.set(id, current);
+    return current;
+  }
   const treatmentName = db.prepare<[string], { name: string }>("SELECT name FROM statements WHERE id = ? AND section = 'treatments'");
 
   function presentStatistic(s: StatisticContent, conditionId: string, treatments?: Map<string, string>): Statistic {
@@ -111,7 +122,7 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
         relation: r.relation,
         text: r.text,
         sources: refs(r.sources),
-        url: versionOf.get(r.condition) ? `/v1/conditions/${r.condition}` : null,
+        url: currentVersion(r.condition) ? `/v1/conditions/${r.condition}` : null,
       })),
       lastReviewed: c.lastReviewed,
       version: c.version,
@@ -143,10 +154,16 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
     document(id: string): Condition | undefined {
       return readDocument(id);
     },
-    /** Current version, for cache keys: cheap enough to ask per request. */
-    version(id: string): { version: number; lastReviewed: string } | undefined {
-      const row = versionOf.get(id);
-      return row ? { version: row.version, lastReviewed: row.last_reviewed } : undefined;
+    /**
+     * Current version, for cache keys. Asked on every document request, so it is remembered in
+     * process: its SELECT was ~10% of a cached document's server CPU time (see README,
+     * Performance). Writers drop it through `app.renderCache.invalidate(...)` after a commit
+     * (wired in plugins/db.ts), or `forgetVersions()`. Unknown ids are never remembered.
+     */
+    version: currentVersion,
+    /** Drops the remembered versions; the next `version(id)` asks the database. */
+    forgetVersions(): void {
+      versions.clear();
     },
     presentStatistic,
   };

@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             ...pageQuery,
             q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the name, an alias or the summary', examples: ['uremic'] })),
             code: Type.Optional(
-              Type.String({ pattern: CODE_PARAM_PATTERN, description: 'A code as `system:code`', examples: ['icd10cm:E83.59', 'orphanet:280062'] }),
+              Type.String({ pattern: CODE_PARAM_PATTERN, maxLength: 100, description: 'A code as `system:code`', examples: ['icd10cm:E83.59', 'orphanet:280062'] }),
             ),
           },
           { additionalProperties: false },

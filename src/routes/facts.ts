@@ -14,8 +14,8 @@ import { BadRequest, NotFound } from '../http/problems.js';
 import { JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
 import { factsToMarkdown } from '../renderers/markdown.js';
 import type { FactFilter, FactWithReview } from '../repositories/facts.js';
-import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
-import { FactSchema, FactSectionSchema, pageQueryWithExamples, type Fact } from '../schemas/fact.js';
+import { DEFAULT_LIMIT, DISCLAIMER_FIELD, pageQuery, LAST_REVIEWED_FIELD, Nullable, PageSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
+import { FactSchema, FactSectionSchema, type Fact } from '../schemas/fact.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
 const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
@@ -34,7 +34,7 @@ const filterQuery = {
       examples: ['dialysis', '"skin biopsy"', 'thio*'],
     }),
   ),
-  ...pageQueryWithExamples,
+  ...pageQuery,
   ...formatQuery,
 };
 
@@ -111,7 +111,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { condition, section, confidence, q, cursor, limit } = request.query;
+      const { condition, section, confidence, q, cursor, limit = DEFAULT_LIMIT } = request.query;
       const page = pageOf({ condition, section, confidence }, { q, cursor, limit });
       setNextLink(request, reply, page.page.nextCursor);
       const lastReviewed = page.data.reduce<string | null>((max, f) => (max === null || f.lastReviewed > max ? f.lastReviewed : max), null);
@@ -164,7 +164,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const condition = facts.condition(request.params.id);
       if (!condition) throw new NotFound(`No condition with id "${request.params.id}".`);
-      const { section, confidence, q, cursor, limit } = request.query;
+      const { section, confidence, q, cursor, limit = DEFAULT_LIMIT } = request.query;
       const page = pageOf({ condition: condition.id, section, confidence }, { q, cursor, limit });
       setNextLink(request, reply, page.page.nextCursor);
       const body = {

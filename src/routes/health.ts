@@ -32,7 +32,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({ status: Type.Literal('ready'), datasetVersion: Type.String() }),
           406: ref(ProblemSchema),
-          503: Type.Object({ status: Type.Literal('not-ready'), reason: Type.String() }),
+          // Not ready, or the problem that load shedding and shutdown send on any route.
+          503: Type.Union([Type.Object({ status: Type.Literal('not-ready'), reason: Type.String() }), ref(ProblemSchema)]),
         },
       },
     },

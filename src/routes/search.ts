@@ -12,8 +12,7 @@ import { SLUG_PATTERN } from '../content/schema.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest } from '../http/problems.js';
 import { SEARCH_KINDS } from '../repositories/search.js';
-import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, SourceRefSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
-import { pageQueryWithExamples } from '../schemas/fact.js';
+import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, SourceRefSchema, StringEnum, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
 const SearchHitSchema = Type.Object(
@@ -92,7 +91,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             }),
             kind: Type.Optional(StringEnum(SEARCH_KINDS, { description: 'Only hits of this kind', examples: ['statistic'] })),
             condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Only hits of this condition', examples: ['calciphylaxis'] })),
-            ...pageQueryWithExamples,
+            ...pageQuery,
             ...formatQuery,
           },
           { additionalProperties: false },
@@ -101,7 +100,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { q, kind, condition, limit, cursor } = request.query;
+      const { q, kind, condition, limit = DEFAULT_LIMIT, cursor } = request.query;
       const offset = decodeOffset(cursor);
       const compiled = withQueryProblems(() => compileSearchQuery(q));
       const result = withQueryProblems(() =>

@@ -66,8 +66,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
               }),
             ),
             studyType: Type.Optional(StringEnum(SOURCE_KINDS, { description: 'Kind of a cited source', examples: ['systematic-review'] })),
-            yearFrom: Type.Optional(Type.Integer({ minimum: 1000, maximum: 9999, description: 'A cited source was published in or after this year', examples: [2015] })),
-            yearTo: Type.Optional(Type.Integer({ minimum: 1000, maximum: 9999, description: 'A cited source was published in or before this year', examples: [2020] })),
+            yearFrom: Type.Optional(Type.Integer({ format: 'int32', minimum: 1000, maximum: 9999, description: 'A cited source was published in or after this year', examples: [2015] })),
+            yearTo: Type.Optional(Type.Integer({ format: 'int32', minimum: 1000, maximum: 9999, description: 'A cited source was published in or before this year', examples: [2020] })),
             minConfidence: Type.Optional(
               StringEnum(CONFIDENCE_LEVELS, { description: 'Lowest curator confidence to include (high > medium > low > unknown)', examples: ['medium'] }),
             ),

@@ -44,7 +44,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             ...pageQuery,
             condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] })),
             type: Type.Optional(StringEnum(TREATMENT_TYPES, { description: 'Kind of treatment', examples: ['medication'] })),
-            code: Type.Optional(Type.String({ pattern: CODE_PARAM_PATTERN, description: 'A drug code as `system:code`', examples: ['atc:V03AB06'] })),
+            code: Type.Optional(Type.String({ pattern: CODE_PARAM_PATTERN, maxLength: 100, description: 'A drug code as `system:code`', examples: ['atc:V03AB06'] })),
           },
           { additionalProperties: false },
         ),

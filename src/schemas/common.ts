@@ -67,7 +67,7 @@ export const DEFAULT_LIMIT = 20;
 /** Query fields every list accepts. */
 export const pageQuery = {
   // Optional in the document (clients may omit it); Ajv fills the default, so handlers see a number.
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_LIMIT, description: 'Items per page (1-100)', examples: [DEFAULT_LIMIT] })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 100, default: DEFAULT_LIMIT, description: 'Items per page (1-100)', examples: [DEFAULT_LIMIT] })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Opaque cursor from page.nextCursor' })),
 };
 
@@ -88,6 +88,10 @@ export const problemResponses = {
   400: ref(ProblemSchema),
   404: ref(ProblemSchema),
   406: ref(ProblemSchema),
+  // Rate limiting and load shedding apply to every route, and so does the generic 500.
+  429: ref(ProblemSchema),
+  500: ref(ProblemSchema),
+  503: ref(ProblemSchema),
 };
 
 export const SHARED_SCHEMAS = [ProblemSchema, PageSchema, SourceRefSchema];

@@ -3,7 +3,7 @@
  * stable id, for retrieval-augmented chatbots and anything else that quotes the knowledge base.
  */
 import { Type, type Static } from 'typebox';
-import { ConfidenceSchema, SourceRefSchema, StringEnum, pageQuery, ref } from './common.js';
+import { ConfidenceSchema, SourceRefSchema, StringEnum, ref } from './common.js';
 
 /** Section names as they appear in URLs (kebab-case), `statistics` included. */
 export const FACT_SECTIONS = ['symptoms', 'causes', 'risk-factors', 'complications', 'diagnosis', 'treatments', 'prognosis', 'prevention', 'statistics'] as const;
@@ -34,9 +34,3 @@ const FACT_OPTIONS = { title: 'Fact', description: 'An atomic, cited statement o
 export const FactSchema = Type.Object(factFields, { $id: 'Fact', ...FACT_OPTIONS });
 
 export type Fact = Static<typeof FactSchema>;
-
-/** common.ts `pageQuery` with an example for `limit`; the cursor is opaque, so an example would mislead. */
-export const pageQueryWithExamples = {
-  ...pageQuery,
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (1-100)', examples: [20] }),
-};

@@ -1,0 +1,215 @@
+/**
+ * A clearly synthetic corpus for growth measurements: N conditions = the real calciphylaxis file
+ * plus N−1 generated ones (`synthetic-0002`, "Synthetic condition 0002", …), written as YAML into
+ * a temporary content folder and never into db/content.
+ *
+ * Sizes are modelled on calciphylaxis: 25 symptoms, 20 risk factors, 10 treatments, 15
+ * statistics, 15 sources, and causes/complications/diagnosis/prognosis/prevention/related as in
+ * the real file; each text has the word count of a real text of the same section.
+ *
+ * Words follow a simple, stated model so that search cost grows as it would with a real corpus:
+ * the 50 most frequent words of the real text (function words) in every condition; a random 15%
+ * of the rest of the real clinical vocabulary per condition (so `dialysis` is common in some
+ * conditions and absent from most); and 40 invented terms of the condition's own.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { ConditionContent, SourceContent, StatisticContent } from '../src/content/schema.js';
+import { MEASURES, statementsOf } from '../src/content/schema.js';
+
+/** Deterministic PRNG (mulberry32): the same N always gives the same corpus. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Weighted {
+  words: string[];
+  cumulative: number[];
+}
+
+function weighted(counts: Map<string, number>): Weighted {
+  const words = [...counts.keys()];
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (const w of words) cumulative.push((sum += counts.get(w) ?? 0));
+  return { words, cumulative };
+}
+
+function pick(w: Weighted, r: number): string {
+  const target = r * (w.cumulative[w.cumulative.length - 1] ?? 0);
+  let lo = 0;
+  let hi = w.cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((w.cumulative[mid] ?? 0) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return w.words[lo] ?? 'the';
+}
+
+const SYLLABLES = ['ka', 'lo', 'mi', 'ver', 'dra', 'sel', 'ton', 'qui', 'ber', 'nox', 'fal', 'rin', 'zu', 'pel', 'tas', 'gor', 'vin', 'ul'];
+
+const wordsOf = (text: string) => text.toLowerCase().match(/[a-z][a-z'-]*/g) ?? [];
+const wordCount = (text: string) => Math.max(3, text.split(/\s+/).length);
+const pad = (n: number, width = 4) => String(n).padStart(width, '0');
+
+/** Generates the synthetic conditions 2..n from the real one (n includes the real one). */
+export function syntheticConditions(real: ConditionContent, n: number): ConditionContent[] {
+  const realNames = new Set(wordsOf(`${real.name} ${real.aliases.join(' ')} ${real.id}`));
+  const counts = new Map<string, number>();
+  const allText = [real.summary, ...statementsOf(real).map(({ item }) => `${item.name} ${item.text}`), ...real.statistics.map((s) => s.text)];
+  for (const t of allText) for (const w of wordsOf(t)) if (!realNames.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+  const functionWords = weighted(new Map(ranked.slice(0, 50)));
+  const clinical = ranked.slice(50);
+
+  const out: ConditionContent[] = [];
+  for (let k = 2; k <= n; k++) {
+    const r = rng(k * 7919);
+    const id = `synthetic-${pad(k)}`;
+    const name = `Synthetic condition ${pad(k)}`;
+    const topic = weighted(new Map(clinical.filter(() => r() < 0.15)));
+    const own = Array.from({ length: 40 }, () => Array.from({ length: 2 + Math.floor(r() * 2) }, () => SYLLABLES[Math.floor(r() * SYLLABLES.length)]).join(''));
+    const text = (words: number, lead = name) => {
+      const tokens = [lead];
+      for (let i = 1; i < words; i++) {
+        const x = r();
+        tokens.push(x < 0.45 ? pick(functionWords, r()) : x < 0.85 && topic.words.length > 0 ? pick(topic, r()) : (own[Math.floor(r() * own.length)] ?? 'synthetic'));
+      }
+      return `${tokens.join(' ')}.`;
+    };
+    const title = (words: number) => {
+      const t = text(Math.max(2, words), '').trim().replace(/\.$/, '');
+      return t.charAt(0).toUpperCase() + t.slice(1);
+    };
+
+    const sourceIds = Array.from({ length: 15 }, (_, i) => `${id}-source-${pad(i + 1, 2)}`);
+    const cite = () => {
+      const count = 1 + Math.floor(r() * 3);
+      return [...new Set(Array.from({ length: count }, () => sourceIds[Math.floor(r() * sourceIds.length)] ?? sourceIds[0] ?? ''))];
+    };
+    const sources: SourceContent[] = sourceIds.map((sid, i) => {
+      const model = real.sources[i % real.sources.length];
+      return {
+        id: sid,
+        kind: model?.kind ?? 'review',
+        year: 2000 + Math.floor(r() * 25),
+        title: `Synthetic source ${pad(i + 1, 2)} of ${name}`,
+        label: null,
+        authors: Array.from({ length: 1 + Math.floor(r() * 5) }, (_, a) => `Synthetic${String.fromCharCode(65 + a)} ${String.fromCharCode(65 + Math.floor(r() * 26))}`),
+        journal: 'Journal of Synthetic Benchmarks',
+        volume: String(1 + Math.floor(r() * 60)),
+        pages: `${1 + i}-${10 + i}`,
+        doi: null,
+        pmid: null,
+        pmcid: null,
+        url: null,
+        citedAs: null,
+        attribution: 'confirmed',
+        licence: null,
+        note: 'Synthetic benchmark data: this source does not exist.',
+      };
+    });
+
+    // Item sizes follow the real item at the same position (cycling) in the same section.
+    const sized = <T extends { name: string; text: string }>(section: readonly T[], count: number, kind: string, extra: (i: number, model: T | undefined) => object) =>
+      Array.from({ length: count }, (_, i) => {
+        const model = section[i % Math.max(1, section.length)];
+        return {
+          id: `${id}.${kind}.item-${pad(i + 1, 2)}`,
+          name: title(model ? wordCount(model.name) : 3),
+          text: text(model ? wordCount(model.text) : 25),
+          sources: cite(),
+          confidence: (['high', 'medium', 'low'] as const)[Math.floor(r() * 3)] ?? 'medium',
+          ...extra(i, model),
+        };
+      });
+
+    const treatments = sized(real.treatments, 10, 'treatment', (_i, m) => ({
+      type: m?.type ?? 'medication',
+      route: m?.route ?? null,
+      goal: m?.goal ? text(wordCount(m.goal)) : null,
+      regulatoryStatus: m?.regulatoryStatus ?? 'unknown',
+      regulatoryNote: m?.regulatoryNote ? text(wordCount(m.regulatoryNote)) : null,
+      codes: [],
+    })) as ConditionContent['treatments'];
+
+    const statistics: StatisticContent[] = Array.from({ length: 15 }, (_, i) => {
+      const model = real.statistics[i % real.statistics.length];
+      const value = Math.round(r() * 9000) / 100;
+      const treatment = i % 3 === 0 ? (treatments[i % treatments.length]?.id ?? null) : null;
+      return {
+        id: `${id}.stat.figure-${pad(i + 1, 2)}`,
+        measure: MEASURES[Math.floor(r() * MEASURES.length)] ?? 'usage',
+        value,
+        low: i % 2 === 0 ? Math.round(value * 80) / 100 : null,
+        high: i % 2 === 0 ? Math.min(100, Math.round(value * 120) / 100) : null,
+        unit: '%',
+        comparator: 'about',
+        population: title(model ? wordCount(model.population) : 4),
+        outcome: model?.outcome ? title(wordCount(model.outcome)) : null,
+        timepoint: model?.timepoint ?? null,
+        timepointMonths: model?.timepointMonths ?? null,
+        sampleSize: 20 + Math.floor(r() * 2000),
+        treatment,
+        text: text(model ? wordCount(model.text) : 25),
+        sources: cite(),
+        confidence: 'medium',
+      };
+    });
+
+    const neighbour = (d: number) => `synthetic-${pad(((k - 2 + d + (n - 1)) % Math.max(1, n - 1)) + 2)}`;
+    out.push({
+      id,
+      name,
+      aliases: [`SC-${pad(k)}`, `Benchmark condition ${pad(k)}`],
+      summary: text(Math.min(140, wordCount(real.summary))).slice(0, 1000),
+      summarySources: [sourceIds[0] ?? ''],
+      version: 1,
+      lastReviewed: '2026-01-01',
+      codes: [
+        { system: 'icd10cm', code: `Z99.${pad(k % 10000)}`, display: null, match: 'related', note: 'Synthetic code for benchmarking.', confidence: 'low' },
+        { system: 'orphanet', code: String(9_000_000 + k), display: null, match: 'exact', note: null, confidence: 'low' },
+      ],
+      sources,
+      symptoms: sized(real.symptoms, 25, 'symptom', () => ({ frequency: (['common', 'occasional', 'rare'] as const)[Math.floor(r() * 3)] ?? 'common', relatedCondition: null })) as ConditionContent['symptoms'],
+      causes: sized(real.causes, real.causes.length, 'cause', () => ({})),
+      riskFactors: sized(real.riskFactors, 20, 'risk', (_i, m) => ({ type: m?.type ?? 'condition' })) as ConditionContent['riskFactors'],
+      complications: sized(real.complications, real.complications.length, 'complication', () => ({})),
+      diagnosis: sized(real.diagnosis, real.diagnosis.length, 'diagnosis', (_i, m) => ({
+        method: m?.method ?? 'clinical',
+        purpose: text(m ? wordCount(m.purpose) : 12),
+        risks: m?.risks ? text(wordCount(m.risks)) : null,
+      })) as ConditionContent['diagnosis'],
+      treatments,
+      prognosis: sized(real.prognosis, real.prognosis.length, 'prognosis', () => ({})),
+      prevention: sized(real.prevention, real.prevention.length, 'prevention', () => ({})),
+      statistics,
+      related:
+        n > 2
+          ? [
+              { condition: neighbour(1), name: `Synthetic condition (neighbour)`, relation: 'associated', text: text(30), sources: cite() },
+              { condition: 'not-in-this-corpus', name: 'A condition outside the corpus', relation: 'differential', text: text(30), sources: cite() },
+            ]
+          : [],
+    });
+  }
+  return out;
+}
+
+/** Writes the synthetic conditions as `<id>.yaml` into `dir` (which must already hold the real file). */
+export function writeSyntheticCorpus(dir: string, real: ConditionContent, n: number): number {
+  mkdirSync(dir, { recursive: true });
+  const generated = syntheticConditions(real, n);
+  const header = '# SYNTHETIC benchmark data generated by bench/corpus.ts: not medical content, never served by default.\n';
+  for (const c of generated) writeFileSync(join(dir, `${c.id}.yaml`), header + stringify(c, { lineWidth: 0 }));
+  return generated.length;
+}

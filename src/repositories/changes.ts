@@ -1,0 +1,146 @@
+/**
+ * Revision history and the change feed. Both are append-only: every create, update and delete of
+ * an entity appends one revision (with its content before and after) and one change row carrying
+ * the same seq, inside the transaction that made the change. SQLite serializes write
+ * transactions and AUTOINCREMENT never reuses a seq, so committed seqs only ever grow: a reader
+ * that remembers the last seq it saw never misses or repeats an event.
+ */
+import type { Sqlite } from '../db/connection.js';
+import type { EntityType } from '../content/entities.js';
+
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+export interface HistoryEvent {
+  entityType: EntityType;
+  entityId: string;
+  conditionId: string;
+  action: ChangeAction;
+  version: number;
+  conditionVersion: number | null;
+  actorKeyId: string | null;
+  at: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ChangeRecord {
+  seq: number;
+  entityType: EntityType;
+  entityId: string;
+  conditionId: string;
+  action: ChangeAction;
+  version: number;
+  conditionVersion: number | null;
+  at: string;
+}
+
+export interface RevisionRecord {
+  seq: number;
+  entityType: EntityType;
+  entityId: string;
+  conditionId: string;
+  version: number;
+  action: ChangeAction;
+  actorKeyId: string | null;
+  at: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** Appends events; call inside the transaction that made the changes. Returns their seqs. */
+export function createHistoryWriter(db: Sqlite) {
+  const revision = db.prepare<[string, string, string, number, string, string | null, string, string | null, string | null]>(
+    `INSERT INTO revisions (entity_type, entity_id, condition_id, version, action, actor_key_id, at, before, after)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // The change takes its revision's seq, so a feed entry names the revision that explains it.
+  const change = db.prepare<[number, string, string, string, string, number, number | null, string]>(
+    'INSERT INTO changes (seq, entity_type, entity_id, condition_id, action, version, condition_version, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+  return (e: HistoryEvent): number => {
+    const seq = Number(
+      revision.run(e.entityType, e.entityId, e.conditionId, e.version, e.action, e.actorKeyId, e.at, json(e.before), json(e.after)).lastInsertRowid,
+    );
+    change.run(seq, e.entityType, e.entityId, e.conditionId, e.action, e.version, e.conditionVersion, e.at);
+    return seq;
+  };
+}
+
+interface ChangeRow {
+  seq: number;
+  entity_type: EntityType;
+  entity_id: string;
+  condition_id: string;
+  action: ChangeAction;
+  version: number;
+  condition_version: number | null;
+  at: string;
+}
+
+interface RevisionRow {
+  seq: number;
+  entity_type: EntityType;
+  entity_id: string;
+  condition_id: string;
+  version: number;
+  action: ChangeAction;
+  actor_key_id: string | null;
+  at: string;
+  before: string | null;
+  after: string | null;
+}
+
+const toChange = (r: ChangeRow): ChangeRecord => ({
+  seq: r.seq,
+  entityType: r.entity_type,
+  entityId: r.entity_id,
+  conditionId: r.condition_id,
+  action: r.action,
+  version: r.version,
+  conditionVersion: r.condition_version,
+  at: r.at,
+});
+
+const toRevision = (r: RevisionRow): RevisionRecord => ({
+  seq: r.seq,
+  entityType: r.entity_type,
+  entityId: r.entity_id,
+  conditionId: r.condition_id,
+  version: r.version,
+  action: r.action,
+  actorKeyId: r.actor_key_id,
+  at: r.at,
+  before: r.before === null ? null : (JSON.parse(r.before) as unknown),
+  after: r.after === null ? null : (JSON.parse(r.after) as unknown),
+});
+
+export function createChangesRepository(db: Sqlite) {
+  const since = db.prepare<[number, number], ChangeRow>('SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?');
+  // Newest first; `types` is a JSON array so one statement serves facts (statements + statistics).
+  const revisions = db.prepare<[string, string, number, number], RevisionRow>(
+    `SELECT * FROM revisions WHERE entity_type IN (SELECT value FROM json_each(?)) AND entity_id = ? AND seq < ?
+     ORDER BY seq DESC LIMIT ?`,
+  );
+  const builtAt = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'builtAt'");
+
+  return {
+    /** Changes after `afterSeq`, oldest first. */
+    since(afterSeq: number, limit: number): ChangeRecord[] {
+      return since.all(afterSeq, limit).map(toChange);
+    },
+    /** Revisions of one entity, newest first, older than `beforeSeq` when given. */
+    revisions(types: readonly EntityType[], entityId: string, page: { beforeSeq?: number; limit: number }): RevisionRecord[] {
+      return revisions.all(JSON.stringify(types), entityId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit).map(toRevision);
+    },
+    /**
+     * Identifies this database's history: a rebuild starts a new one (seqs start over), so a
+     * cursor from another history must be refused rather than silently skip or repeat events.
+     */
+    epoch(): string {
+      return builtAt.get()?.value ?? 'unknown';
+    },
+  };
+}
+
+export type ChangesRepository = ReturnType<typeof createChangesRepository>;

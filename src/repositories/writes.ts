@@ -1,0 +1,273 @@
+/**
+ * Curated writes at the storage level. A write is expressed as whole conditions: the content of
+ * each condition it touches before and after (undefined = absent). Committing stores the after
+ * state in the build's exact row layout (conditionRows.ts), bumps versions, and appends one
+ * revision and one change per entity that differs.
+ *
+ * Storage takes the cheap path when it can: when a condition keeps the order of its existing
+ * items (updates in place, deletions, appends: every single-entity write), only the rows of the
+ * changed entities are replaced, in their old positions. A created or deleted condition, or one
+ * whose items a PUT reorders, is rewritten whole.
+ *
+ * Everything happens in one transaction with foreign-key checks deferred to the commit: rows may
+ * be briefly absent while other rows point at them, but the commit fails (and rolls back) if any
+ * reference is left dangling.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { Sqlite } from '../db/connection.js';
+import { datasetVersionOf } from '../content/build.js';
+import { canonicalCondition, diffEntities, entitiesOf, sectionKey, type EntityType } from '../content/entities.js';
+import { STATEMENT_SECTIONS, type ConditionContent, type SourceContent, type StatementContent, type StatementSectionKey, type StatisticContent } from '../content/schema.js';
+import { createContentRepository } from './content.js';
+import { createHistoryWriter } from './changes.js';
+import { createConditionRowWriter } from './conditionRows.js';
+
+export interface ConditionWrite {
+  id: string;
+  before: ConditionContent | undefined;
+  after: ConditionContent | undefined;
+}
+
+export interface CommittedChange {
+  seq: number;
+  entityType: EntityType;
+  entityId: string;
+  conditionId: string;
+  action: 'create' | 'update' | 'delete';
+  version: number;
+  conditionVersion: number | null;
+}
+
+export interface CommitResult {
+  changes: CommittedChange[];
+  /** Conditions whose stored content changed, with their new versions (null = deleted). */
+  conditionVersions: Map<string, number | null>;
+}
+
+const VERSION_TABLE: Record<EntityType, string> = { condition: 'conditions', statement: 'statements', statistic: 'statistics', source: 'sources' };
+const LISTS = ['sources', ...STATEMENT_SECTIONS.map((s) => s.key), 'statistics'] as const;
+
+/** Whether `after` keeps the relative order of the items it shares with `before` and only appends new ones. */
+export function keepsOrder(before: ConditionContent, after: ConditionContent): boolean {
+  return LISTS.every((key) => {
+    const was = (before[key] as { id: string }[]).map((x) => x.id);
+    const now = (after[key] as { id: string }[]).map((x) => x.id);
+    const old = new Set(was);
+    const stays = new Set(now);
+    const firstNew = now.findIndex((id) => !old.has(id));
+    if (firstNew >= 0 && now.slice(firstNew).some((id) => old.has(id))) return false;
+    const kept = now.filter((id) => old.has(id));
+    return kept.join('\n') === was.filter((id) => stays.has(id)).join('\n');
+  });
+}
+
+export function createWritesRepository(db: Sqlite) {
+  const content = createContentRepository(db);
+  const record = createHistoryWriter(db);
+  const rows = createConditionRowWriter(db);
+  const q = {
+    deleteCitations: db.prepare<[{ id: string }]>(
+      `DELETE FROM citations
+       WHERE (entity_type = 'summary' AND entity_id = @id)
+          OR (entity_type = 'statement' AND entity_id IN (SELECT id FROM statements WHERE condition_id = @id))
+          OR (entity_type = 'statistic' AND entity_id IN (SELECT id FROM statistics WHERE condition_id = @id))
+          OR (entity_type = 'related' AND entity_id >= @id || '#related-' AND entity_id < @id || '#related.')`,
+    ),
+    deleteSearchRows: db.prepare<[string]>('DELETE FROM search_index WHERE condition_id = ?'),
+    deleteCondition: db.prepare<[string]>('DELETE FROM conditions WHERE id = ?'),
+    childVersions: db.prepare<[{ id: string }], { type: EntityType; id: string; version: number }>(
+      `SELECT 'statement' AS type, id, version FROM statements WHERE condition_id = @id
+       UNION ALL SELECT 'statistic', id, version FROM statistics WHERE condition_id = @id
+       UNION ALL SELECT 'source', id, version FROM sources WHERE defined_in = @id`,
+    ),
+    lastVersion: db.prepare<[string, string], { version: number | null }>('SELECT max(version) AS version FROM revisions WHERE entity_type = ? AND entity_id = ?'),
+    lastSeq: db.prepare<[], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM changes'),
+    setDatasetVersion: db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'datasetVersion'"),
+    version: Object.fromEntries(
+      (Object.entries(VERSION_TABLE) as [EntityType, string][]).map(([type, table]) => [type, db.prepare<[string], { version: number }>(`SELECT version FROM ${table} WHERE id = ?`)]),
+    ) as Record<EntityType, Statement<[string], { version: number }>>,
+    citingConditions: db.prepare<[string], { condition_id: string }>(
+      `SELECT DISTINCT CASE c.entity_type WHEN 'summary' THEN c.entity_id WHEN 'statement' THEN st.condition_id
+                                          WHEN 'statistic' THEN sx.condition_id
+                                          ELSE substr(c.entity_id, 1, instr(c.entity_id, '#') - 1) END AS condition_id
+       FROM citations c
+       LEFT JOIN statements st ON c.entity_type = 'statement' AND st.id = c.entity_id
+       LEFT JOIN statistics sx ON c.entity_type = 'statistic' AND sx.id = c.entity_id
+       WHERE c.source_id IN (SELECT value FROM json_each(?))`,
+    ),
+    statisticConditions: db.prepare<[string], { condition_id: string }>(
+      'SELECT DISTINCT condition_id FROM statistics WHERE treatment_id IN (SELECT value FROM json_each(?))',
+    ),
+    relatedConditions: db.prepare<[string], { condition_id: string }>(
+      'SELECT DISTINCT condition_id FROM related_conditions WHERE related_id IN (SELECT value FROM json_each(?))',
+    ),
+  };
+
+  /**
+   * The corpus as of the last change, kept between writes: reading every condition back costs
+   * more than the write itself. Keyed by the feed's last seq, so a change committed by anything
+   * else (another process) makes it reload.
+   */
+  let cached: { seq: number; corpus: Map<string, ConditionContent> } | undefined;
+
+  const load = db.transaction((): { seq: number; corpus: Map<string, ConditionContent> } => {
+    const all = new Map<string, ConditionContent>();
+    for (const id of content.ids()) {
+      const c = content.get(id);
+      if (c) all.set(id, c);
+    }
+    return { seq: q.lastSeq.get()?.seq ?? 0, corpus: all };
+  });
+
+  function lastKnownVersion(type: EntityType, id: string): number {
+    return q.lastVersion.get(type, id)?.version ?? 0;
+  }
+
+  function deleteConditionRows(id: string): void {
+    q.deleteCitations.run({ id });
+    q.deleteSearchRows.run(id);
+    q.deleteCondition.run(id);
+  }
+
+  const commit = db.transaction((writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string) => {
+    db.pragma('defer_foreign_keys = ON');
+    const before = writes.flatMap((w) => (w.before ? entitiesOf(w.before) : []));
+    const after = writes.flatMap((w) => (w.after ? entitiesOf(canonicalCondition(w.after)) : []));
+    const diff = diffEntities(before, after);
+    const conditionVersions = new Map<string, number | null>();
+    if (diff.length === 0) return { result: { changes: [], conditionVersions }, final: undefined };
+
+    // New versions: an update or delete is the current version + 1; a create continues after the
+    // highest version the id ever had, so versions never repeat even across delete and re-create.
+    const changed = new Map<string, number>();
+    for (const d of diff) {
+      const current = d.action === 'create' ? undefined : q.version[d.type].get(d.id)?.version;
+      changed.set(`${d.type}:${d.id}`, (current ?? lastKnownVersion(d.type, d.id)) + 1);
+    }
+
+    // A condition changes when any of its entities does (a moved source changes both conditions).
+    const touched = new Set<string>();
+    for (const d of diff) for (const e of [d.before, d.after]) if (e) touched.add(e.conditionId);
+    const final = new Map<string, ConditionContent>();
+    const inPlace = new Set<string>();
+    const whole: ConditionWrite[] = [];
+    for (const w of writes) {
+      if (!touched.has(w.id)) continue;
+      if (w.after) {
+        const version = w.before ? w.before.version + 1 : lastKnownVersion('condition', w.id) + 1;
+        final.set(w.id, { ...canonicalCondition(w.after), version });
+        conditionVersions.set(w.id, version);
+      } else conditionVersions.set(w.id, null);
+      if (w.before && w.after && keepsOrder(w.before, w.after)) inPlace.add(w.id);
+      else whole.push(w);
+    }
+
+    // 1. Conditions rewritten whole lose their rows (their children's versions noted first).
+    const kept = new Map<string, number>();
+    for (const w of whole) {
+      if (!w.before) continue;
+      for (const r of q.childVersions.all({ id: w.id })) kept.set(`${r.type}:${r.id}`, r.version);
+      deleteConditionRows(w.id);
+    }
+    // 2. Changed entities of conditions written in place lose their rows, noting their positions.
+    const places = new Map<string, { conditionId: string; position: number; section?: string }>();
+    for (const d of diff) {
+      if (d.type === 'condition' || !d.before || !inPlace.has(d.before.conditionId)) continue;
+      const place = rows.remove(d.type, d.id);
+      if (place) places.set(`${d.type}:${d.id}`, place);
+    }
+    // 3. Whole conditions are written, then 4. the changed entities in place (same position when
+    // an update stays in its list, else at the end).
+    rows.write(
+      whole.flatMap((w) => final.get(w.id) ?? []),
+      (type, id) => changed.get(`${type}:${id}`) ?? kept.get(`${type}:${id}`) ?? 1,
+    );
+    for (const d of diff) {
+      if (d.type === 'condition' || !d.after || !inPlace.has(d.after.conditionId)) continue;
+      const conditionId = d.after.conditionId;
+      const version = changed.get(`${d.type}:${d.id}`) ?? 1;
+      const place = places.get(`${d.type}:${d.id}`);
+      // The entity's content is its write body: strip the fields that place it.
+      const { conditionId: _c, definedIn: _d, section: name, ...item } = d.after.content;
+      if (d.type === 'source') rows.insertSource(conditionId, item as SourceContent, version, place?.conditionId === conditionId ? place.position : undefined);
+      else if (d.type === 'statistic') rows.insertStatistic(conditionId, item as StatisticContent, version, place?.conditionId === conditionId ? place.position : undefined);
+      else {
+        const section = sectionKey(String(name)) as StatementSectionKey;
+        const same = place?.conditionId === conditionId && place.section === section;
+        rows.insertStatement(conditionId, section, item as StatementContent, version, same ? place.position : undefined);
+      }
+    }
+    for (const id of inPlace) {
+      const c = final.get(id);
+      if (!c) continue;
+      if (diff.some((d) => d.type === 'condition' && d.id === id)) rows.replaceOwn(c);
+      else rows.setConditionVersion(id, c.version);
+    }
+
+    const changes: CommittedChange[] = [];
+    for (const d of diff) {
+      const entity = d.after ?? d.before;
+      if (!entity) continue;
+      const version = changed.get(`${d.type}:${d.id}`) ?? 1;
+      const conditionVersion = conditionVersions.has(entity.conditionId)
+        ? (conditionVersions.get(entity.conditionId) ?? null)
+        : (q.version.condition.get(entity.conditionId)?.version ?? null);
+      const seq = record({
+        entityType: d.type,
+        entityId: d.id,
+        conditionId: entity.conditionId,
+        action: d.action,
+        version,
+        conditionVersion,
+        actorKeyId,
+        at,
+        before: d.before?.content ?? null,
+        after: d.after?.content ?? null,
+      });
+      changes.push({ seq, entityType: d.type, entityId: d.id, conditionId: entity.conditionId, action: d.action, version, conditionVersion });
+    }
+    // The dataset version stays a hash of the content, so exporting and rebuilding reproduces it.
+    const corpus = corpusAfter.map((c) => final.get(c.id) ?? c);
+    q.setDatasetVersion.run(datasetVersionOf(corpus));
+    return { result: { changes, conditionVersions }, final: { seq: changes.at(-1)?.seq ?? 0, corpus } };
+  });
+
+  return {
+    /** Every condition's content as of the last change (a consistent snapshot). Treat it as read-only. */
+    corpus(): Map<string, ConditionContent> {
+      const seq = q.lastSeq.get()?.seq ?? 0;
+      if (!cached || cached.seq !== seq) cached = load();
+      return new Map(cached.corpus);
+    },
+    /** Stores a validated write in one transaction; see the module comment. */
+    commit(writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string): CommitResult {
+      try {
+        const { result, final } = commit(writes, corpusAfter, actorKeyId, at);
+        // Only after the commit succeeded: the cache must never hold what was rolled back.
+        if (final) cached = { seq: final.seq, corpus: new Map(final.corpus.map((c) => [c.id, c])) };
+        return result;
+      } catch (error) {
+        cached = undefined;
+        throw error;
+      }
+    },
+    /** Current version of an entity, for 412 problems; undefined when absent. */
+    version(type: EntityType, id: string): number | undefined {
+      return q.version[type].get(id)?.version;
+    },
+    /**
+     * Conditions whose documents show something of the given entities (cited sources, treatments
+     * named in statistics, related links), beyond the conditions that own them: their cached
+     * renderings must go too.
+     */
+    dependents(ids: { sources: string[]; treatments: string[]; conditions: string[] }): string[] {
+      const out = new Set<string>();
+      if (ids.sources.length) for (const r of q.citingConditions.all(JSON.stringify(ids.sources))) out.add(r.condition_id);
+      if (ids.treatments.length) for (const r of q.statisticConditions.all(JSON.stringify(ids.treatments))) out.add(r.condition_id);
+      if (ids.conditions.length) for (const r of q.relatedConditions.all(JSON.stringify(ids.conditions))) out.add(r.condition_id);
+      return [...out];
+    },
+  };
+}
+
+export type WritesRepository = ReturnType<typeof createWritesRepository>;

@@ -1,0 +1,187 @@
+/**
+ * Writes of statistics: typed, cited figures. Besides the content schema, the checks of
+ * `kb validate` apply: a value or both low and high, low ≤ value ≤ high, percentages within
+ * 0–100, a count not above the sample size, an existing treatment and existing sources.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { StatisticContent } from '../../content/schema.js';
+import { BadRequest, NotFound } from '../../http/problems.js';
+import {
+  BODY_PROBLEMS,
+  COMMON_PROBLEMS,
+  DeletionSchema,
+  EntityIdParam,
+  IdempotencyHeaders,
+  IfMatchHeaders,
+  NoQuery,
+  StatisticBodySchema,
+  StatisticDocumentSchema,
+  StatisticPatchSchema,
+  WRITE_SECURITY,
+  PATCH_TYPES,
+  problems,
+  WRITTEN_WITHOUT_BODY,
+} from './schemas.js';
+import { assertFactIdFree, copy, deletionReceipt, findStatistic, presentFields, requireCondition, type WriteService } from './service.js';
+
+const BODY_LIMIT = 64 * 1024;
+const StatisticIdParam = EntityIdParam('Statistic', 'calciphylaxis.stat.usage-sodium-thiosulfate');
+
+type StatisticBody = StatisticContent & { conditionId: string };
+
+const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
+  const config = { scope: 'content:write' as const };
+  const url = (id: string) => `/v1/statistics/${id}`;
+  const notFound = (id: string) => new NotFound(`No statistic with id "${id}".`);
+
+  app.post(
+    '/statistics',
+    {
+      config,
+      bodyLimit: BODY_LIMIT,
+      schema: {
+        operationId: 'createStatistic',
+        tags: ['curation'],
+        summary: 'Create a statistic',
+        description:
+          'Adds a statistic to the end of a condition’s statistics. The id must be `<condition>.stat.<slug>` and unused (409); ' +
+          'it must cite existing sources, and a `treatment` must be an existing treatment id. Numbers must be JSON numbers. ' +
+          'Answers 201 with the statistic, its ETag and `Location`. Send `Idempotency-Key` to make retries safe.',
+        security: WRITE_SECURITY,
+        headers: IdempotencyHeaders,
+        querystring: NoQuery,
+        body: StatisticBodySchema,
+        response: { 201: StatisticDocumentSchema, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { conditionId, ...statistic } = request.body as unknown as StatisticBody;
+      return service.execute(request, reply, {
+        apply(corpus) {
+          const before = requireCondition(corpus, conditionId, '/body/conditionId');
+          assertFactIdFree(corpus, statistic.id);
+          const after = copy(before);
+          after.statistics.push(statistic);
+          return { writes: [{ id: conditionId, before, after }], target: { conditionId, path: `/statistics/${after.statistics.length - 1}` } };
+        },
+        respond: () => ({ status: 201, url: url(statistic.id), location: url(statistic.id) }),
+      });
+    },
+  );
+
+  app.put(
+    '/statistics/:id',
+    {
+      config,
+      bodyLimit: BODY_LIMIT,
+      schema: {
+        operationId: 'replaceStatistic',
+        tags: ['curation'],
+        summary: 'Replace a statistic',
+        description:
+          'Replaces every field of a statistic; `id` and `conditionId` must stay as they are. Needs `If-Match` with the ETag of ' +
+          'GET /v1/statistics/{id}.',
+        security: WRITE_SECURITY,
+        params: Type.Object({ id: StatisticIdParam }),
+        headers: IfMatchHeaders,
+        querystring: NoQuery,
+        body: StatisticBodySchema,
+        response: { 200: StatisticDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { conditionId, ...statistic } = request.body as unknown as StatisticBody;
+      return service.execute(request, reply, {
+        precondition: { url: url(id), entity: 'statistic', id },
+        apply(corpus) {
+          const found = findStatistic(corpus, id);
+          if (!found) throw notFound(id);
+          const wrong = [
+            ...(statistic.id === id ? [] : [{ path: '/body/id', message: `must be "${id}"` }]),
+            ...(conditionId === found.condition.id ? [] : [{ path: '/body/conditionId', message: `must be "${found.condition.id}"` }]),
+          ];
+          if (wrong.length) throw new BadRequest('A statistic keeps its id and condition; delete it and create a new one to move it.', wrong);
+          const after = copy(found.condition);
+          after.statistics[found.index] = statistic;
+          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/statistics/${found.index}` } };
+        },
+        respond: () => ({ status: 200, url: url(id) }),
+      });
+    },
+  );
+
+  app.patch(
+    '/statistics/:id',
+    {
+      config,
+      bodyLimit: BODY_LIMIT,
+      schema: {
+        operationId: 'updateStatistic',
+        tags: ['curation'],
+        summary: 'Update fields of a statistic',
+        description:
+          'Replaces the fields sent; the others keep their values, and the result must still pass every check (e.g. sending ' +
+          '`low` above the stored `high` is a 400). Needs `If-Match` with the ETag of GET /v1/statistics/{id}. Accepts ' +
+          '`application/json` and `application/merge-patch+json`.',
+        security: WRITE_SECURITY,
+        params: Type.Object({ id: StatisticIdParam }),
+        headers: IfMatchHeaders,
+        querystring: NoQuery,
+        consumes: PATCH_TYPES,
+        body: StatisticPatchSchema,
+        response: { 200: StatisticDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const patch = presentFields(request.body as Partial<StatisticContent>);
+      return service.execute(request, reply, {
+        precondition: { url: url(id), entity: 'statistic', id },
+        apply(corpus) {
+          const found = findStatistic(corpus, id);
+          if (!found) throw notFound(id);
+          const after = copy(found.condition);
+          after.statistics[found.index] = { ...found.item, ...patch };
+          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/statistics/${found.index}` } };
+        },
+        respond: () => ({ status: 200, url: url(id) }),
+      });
+    },
+  );
+
+  app.delete(
+    '/statistics/:id',
+    {
+      config,
+      schema: {
+        operationId: 'deleteStatistic',
+        tags: ['curation'],
+        summary: 'Delete a statistic',
+        description: 'Deletes a statistic. Needs `If-Match` with the ETag of GET /v1/statistics/{id}.',
+        security: WRITE_SECURITY,
+        params: Type.Object({ id: StatisticIdParam }),
+        headers: IfMatchHeaders,
+        querystring: NoQuery,
+        response: { 200: DeletionSchema, ...problems(...COMMON_PROBLEMS, 400, 404, 409, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      return service.execute(request, reply, {
+        precondition: { url: url(id), entity: 'statistic', id },
+        apply(corpus) {
+          const found = findStatistic(corpus, id);
+          if (!found) throw notFound(id);
+          const after = copy(found.condition);
+          after.statistics.splice(found.index, 1);
+          return { writes: [{ id: found.condition.id, before: found.condition, after }] };
+        },
+        respond: (result) => deletionReceipt(result, 'statistic', id),
+      });
+    },
+  );
+};
+
+export default routes;
