@@ -46,33 +46,38 @@ export const conditionCodes = sqliteTable(
   (t) => [primaryKey({ columns: [t.conditionId, t.system, t.code] }), index('condition_codes_lookup').on(t.system, t.code)],
 );
 
-export const sources = sqliteTable('sources', {
-  id: text('id').primaryKey(),
-  /** The condition file that defines this source; other conditions may cite it too. */
-  definedIn: text('defined_in')
-    .notNull()
-    .references(() => conditions.id, { onDelete: 'cascade' }),
-  position: integer('position').notNull(),
-  kind: text('kind').notNull(),
-  year: integer('year'),
-  title: text('title'),
-  label: text('label'),
-  /** JSON array of author names in citation order. */
-  authors: text('authors').notNull(),
-  journal: text('journal'),
-  volume: text('volume'),
-  pages: text('pages'),
-  doi: text('doi'),
-  pmid: text('pmid'),
-  pmcid: text('pmcid'),
-  url: text('url'),
-  citedAs: text('cited_as'),
-  attribution: text('attribution').notNull(),
-  licence: text('licence'),
-  note: text('note'),
-  /** Bumped by every curated write of this source; 1 after a build. */
-  version: integer('version').notNull().default(1),
-});
+export const sources = sqliteTable(
+  'sources',
+  {
+    id: text('id').primaryKey(),
+    /** The condition file that defines this source; other conditions may cite it too. */
+    definedIn: text('defined_in')
+      .notNull()
+      .references(() => conditions.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    kind: text('kind').notNull(),
+    year: integer('year'),
+    title: text('title'),
+    label: text('label'),
+    /** JSON array of author names in citation order. */
+    authors: text('authors').notNull(),
+    journal: text('journal'),
+    volume: text('volume'),
+    pages: text('pages'),
+    doi: text('doi'),
+    pmid: text('pmid'),
+    pmcid: text('pmcid'),
+    url: text('url'),
+    citedAs: text('cited_as'),
+    attribution: text('attribution').notNull(),
+    licence: text('licence'),
+    note: text('note'),
+    /** Bumped by every curated write of this source; 1 after a build. */
+    version: integer('version').notNull().default(1),
+  },
+  // A condition's own sources are read with every document: without this, a full scan per read.
+  (t) => [index('sources_defined_in').on(t.definedIn, t.position)],
+);
 
 export const statements = sqliteTable(
   'statements',

@@ -3,8 +3,8 @@
  * per-client rate limits (429 with Retry-After), and load shedding (503 when the event loop is
  * saturated). Every refusal is a problem+json body from the errors plugin.
  */
-import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet, { type HelmetOptions } from 'helmet';
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -15,18 +15,12 @@ import { HttpProblem } from '../http/problems.js';
 /** How often @fastify/under-pressure samples the event-loop delay (its default). */
 const PRESSURE_SAMPLE_MS = 1000;
 
-type Helmet = (options: Record<string, unknown>) => (req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => void;
-
 /**
- * helmet itself, loaded from @fastify/helmet (its declared dependency), so there is one helmet
- * version and no second dependency to keep in step. @fastify/helmet rebuilds the whole helmet
- * middleware, CSP parsing included, on every request (~10% of a cached document's server time);
- * the headers are fixed for a fixed policy, so they are computed once here instead.
+ * The headers a helmet policy sets, recorded from one run of its middleware. helmet itself (not
+ * @fastify/helmet, which rebuilds the middleware, CSP parsing included, on every request: ~10% of
+ * a cached document's server time): for a fixed policy the headers are fixed, so compute them once.
  */
-const helmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'))('helmet') as Helmet;
-
-/** The headers a helmet policy sets, recorded from one run of its middleware. */
-export function securityHeaders(options: Record<string, unknown>): Record<string, string> {
+export function securityHeaders(options: HelmetOptions): Record<string, string> {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader: (name: string, value: string | number) => headers.set(name.toLowerCase(), String(value)),

@@ -1,0 +1,1 @@
+CREATE INDEX `sources_defined_in` ON `sources` (`defined_in`,`position`);
