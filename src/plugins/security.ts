@@ -52,6 +52,8 @@ export default fp<{ config: Config }>(
       allowedHeaders: ['Accept', 'Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key'],
       exposedHeaders: ['ETag', 'Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'X-Request-Id', 'Idempotent-Replayed'],
       maxAge: 600,
+      // A bare OPTIONS (no preflight headers) falls through to the 404/405 problem handlers.
+      strictPreflight: false,
     });
 
     await app.register(rateLimit, {
