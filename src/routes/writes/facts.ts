@@ -10,7 +10,7 @@ import { sectionKey, sectionName } from '../../content/entities.js';
 import type { StatementContent } from '../../content/schema.js';
 import { BadRequest, NotFound } from '../../http/problems.js';
 import { COMMON_PROBLEMS, BODY_PROBLEMS, DeletionSchema, EntityIdParam, FactBodySchema, FactDocumentSchema, FactPatchSchema, IdempotencyHeaders, IfMatchHeaders, NoQuery, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY } from './schemas.js';
-import { assertFactIdFree, copy, deletionReceipt, findStatement, presentFields, requireCondition, type WriteService } from './service.js';
+import { assertFactIdFree, copy, editCondition, deletionReceipt, findStatement, presentFields, requireCondition, type WriteService } from './service.js';
 
 const BODY_LIMIT = 64 * 1024;
 const FactIdParam = EntityIdParam('Statement', 'calciphylaxis.symptom.livedo-patches');
@@ -100,9 +100,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
           if (wrong.length) {
             throw new BadRequest('A statement keeps its id, condition and section; delete it and create a new one to move it.', wrong.map(([field, , current]) => ({ path: `/body/${field}`, message: `must be "${current}"` })));
           }
-          const after = copy(found.condition);
-          (after[found.section] as StatementContent[])[found.index] = item;
-          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/${found.section}/${found.index}` } };
+          return editCondition(found.condition, (after) => void ((after[found.section] as StatementContent[])[found.index] = item), `/${found.section}/${found.index}`);
         },
         respond: () => ({ status: 200, url: url(id) }),
       });
@@ -139,9 +137,8 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         apply(corpus) {
           const found = findStatement(corpus, id);
           if (!found) throw notAStatement(id);
-          const after = copy(found.condition);
-          (after[found.section] as StatementContent[])[found.index] = { ...found.item, ...patch } as StatementContent;
-          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/${found.section}/${found.index}` } };
+          const item = { ...found.item, ...patch } as StatementContent;
+          return editCondition(found.condition, (after) => void ((after[found.section] as StatementContent[])[found.index] = item), `/${found.section}/${found.index}`);
         },
         respond: () => ({ status: 200, url: url(id) }),
       });
@@ -173,9 +170,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         apply(corpus) {
           const found = findStatement(corpus, id);
           if (!found) throw notAStatement(id);
-          const after = copy(found.condition);
-          (after[found.section] as StatementContent[]).splice(found.index, 1);
-          return { writes: [{ id: found.condition.id, before: found.condition, after }] };
+          return editCondition(found.condition, (after) => void (after[found.section] as StatementContent[]).splice(found.index, 1));
         },
         respond: (result) => deletionReceipt(result, 'statement', id),
       });

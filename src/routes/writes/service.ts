@@ -314,6 +314,16 @@ export function copy(c: ConditionContent): ConditionContent {
   return structuredClone(c);
 }
 
+/**
+ * The plan of a write that changes one condition: `edit` works on a copy (the corpus read for this
+ * write stays the "before"); `path` is where the written item sits, omitted for deletes.
+ */
+export function editCondition(condition: ConditionContent, edit: (draft: ConditionContent) => void, path?: string): Plan {
+  const after = copy(condition);
+  edit(after);
+  return { writes: [{ id: condition.id, before: condition, after }], ...(path === undefined ? {} : { target: { conditionId: condition.id, path } }) };
+}
+
 /** A body's fields with undefined (absent) ones left out: PATCH applies only what was sent. */
 export function presentFields<T extends object>(body: T): Partial<T> {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Partial<T>;

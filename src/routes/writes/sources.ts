@@ -24,7 +24,7 @@ import {
   problems,
   WRITTEN_WITHOUT_BODY,
 } from './schemas.js';
-import { copy, deletionReceipt, findSource, presentFields, requireCondition, type Located, type Plan, type WriteService } from './service.js';
+import { copy, editCondition, deletionReceipt, findSource, presentFields, requireCondition, type Located, type Plan, type WriteService } from './service.js';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -33,9 +33,7 @@ type SourceBody = SourceContent & { definedIn: string };
 /** The writes that put `source` into `definedIn`: in place when it stays, else out of one file and into the other. */
 function placeSource(corpus: Map<string, ConditionContent>, found: Located<SourceContent>, definedIn: string, source: SourceContent): Plan {
   if (definedIn === found.condition.id) {
-    const after = copy(found.condition);
-    after.sources[found.index] = source;
-    return { writes: [{ id: definedIn, before: found.condition, after }], target: { conditionId: definedIn, path: `/sources/${found.index}` } };
+    return editCondition(found.condition, (after) => void (after.sources[found.index] = source), `/sources/${found.index}`);
   }
   const target = requireCondition(corpus, definedIn, '/body/definedIn');
   const from = copy(found.condition);
@@ -187,9 +185,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         apply(corpus) {
           const found = findSource(corpus, id);
           if (!found) throw notFound(id);
-          const after = copy(found.condition);
-          after.sources.splice(found.index, 1);
-          return { writes: [{ id: found.condition.id, before: found.condition, after }] };
+          return editCondition(found.condition, (after) => void after.sources.splice(found.index, 1));
         },
         respond: (result) => deletionReceipt(result, 'source', id),
       });

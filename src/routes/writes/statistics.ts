@@ -23,7 +23,7 @@ import {
   problems,
   WRITTEN_WITHOUT_BODY,
 } from './schemas.js';
-import { assertFactIdFree, copy, deletionReceipt, findStatistic, presentFields, requireCondition, type WriteService } from './service.js';
+import { assertFactIdFree, copy, editCondition, deletionReceipt, findStatistic, presentFields, requireCondition, type WriteService } from './service.js';
 
 const BODY_LIMIT = 64 * 1024;
 const StatisticIdParam = EntityIdParam('Statistic', 'calciphylaxis.stat.usage-sodium-thiosulfate');
@@ -103,9 +103,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
             ...(conditionId === found.condition.id ? [] : [{ path: '/body/conditionId', message: `must be "${found.condition.id}"` }]),
           ];
           if (wrong.length) throw new BadRequest('A statistic keeps its id and condition; delete it and create a new one to move it.', wrong);
-          const after = copy(found.condition);
-          after.statistics[found.index] = statistic;
-          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/statistics/${found.index}` } };
+          return editCondition(found.condition, (after) => void (after.statistics[found.index] = statistic), `/statistics/${found.index}`);
         },
         respond: () => ({ status: 200, url: url(id) }),
       });
@@ -142,9 +140,8 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         apply(corpus) {
           const found = findStatistic(corpus, id);
           if (!found) throw notFound(id);
-          const after = copy(found.condition);
-          after.statistics[found.index] = { ...found.item, ...patch };
-          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/statistics/${found.index}` } };
+          const statistic = { ...found.item, ...patch };
+          return editCondition(found.condition, (after) => void (after.statistics[found.index] = statistic), `/statistics/${found.index}`);
         },
         respond: () => ({ status: 200, url: url(id) }),
       });
@@ -174,9 +171,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         apply(corpus) {
           const found = findStatistic(corpus, id);
           if (!found) throw notFound(id);
-          const after = copy(found.condition);
-          after.statistics.splice(found.index, 1);
-          return { writes: [{ id: found.condition.id, before: found.condition, after }] };
+          return editCondition(found.condition, (after) => void after.statistics.splice(found.index, 1));
         },
         respond: (result) => deletionReceipt(result, 'statistic', id),
       });

@@ -5,10 +5,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { StatementContent } from '../../content/schema.js';
+import type { ConditionContent, StatementContent } from '../../content/schema.js';
 import { NotFound } from '../../http/problems.js';
 import { BODY_PROBLEMS, COMMON_PROBLEMS, EntityIdParam, IfMatchHeaders, NoQuery, TreatmentDocumentSchema, TreatmentPatchSchema, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY } from './schemas.js';
-import { copy, findStatement, presentFields, type WriteService } from './service.js';
+import { editCondition, findStatement, presentFields, type WriteService } from './service.js';
+
+type TreatmentContent = ConditionContent['treatments'][number];
 
 const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
   app.patch(
@@ -42,9 +44,8 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         apply(corpus) {
           const found = findStatement(corpus, id);
           if (!found || found.section !== 'treatments') throw new NotFound(`No treatment with id "${id}".`);
-          const after = copy(found.condition);
-          after.treatments[found.index] = { ...found.item, ...patch } as (typeof after.treatments)[number];
-          return { writes: [{ id: found.condition.id, before: found.condition, after }], target: { conditionId: found.condition.id, path: `/treatments/${found.index}` } };
+          const treatment = { ...found.item, ...patch } as TreatmentContent;
+          return editCondition(found.condition, (after) => void (after.treatments[found.index] = treatment), `/treatments/${found.index}`);
         },
         respond: () => ({ status: 200, url }),
       });
