@@ -8,6 +8,17 @@
  * rather than one table per section, so that facts, search and citations treat all sections alike.
  */
 import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+// Types only (erased at run time, so drizzle-kit loads this file alone): the row types that
+// `$inferSelect` / `$inferInsert` give carry the content schema's enums instead of plain strings.
+import type { Confidence, ConditionContent, SourceContent, StatementSectionKey, StatisticContent } from '../src/content/schema.js';
+import type { ChangeAction, EntityType } from '../src/content/entities.js';
+
+type Code = ConditionContent['codes'][number];
+type Treatment = ConditionContent['treatments'][number];
+/** What `statements.category` holds: a risk factor's type, a diagnostic method or a treatment's type. */
+export type StatementCategory = ConditionContent['riskFactors'][number]['type'] | ConditionContent['diagnosis'][number]['method'] | Treatment['type'];
+/** What a citation row cites from. */
+export type CitingType = 'statement' | 'statistic' | 'summary' | 'related';
 
 export const conditions = sqliteTable('conditions', {
   id: text('id').primaryKey(),
@@ -36,12 +47,12 @@ export const conditionCodes = sqliteTable(
       .notNull()
       .references(() => conditions.id, { onDelete: 'cascade' }),
     position: integer('position').notNull(),
-    system: text('system').notNull(),
+    system: text('system').$type<Code['system']>().notNull(),
     code: text('code').notNull(),
     display: text('display'),
-    match: text('match').notNull(),
+    match: text('match').$type<Code['match']>().notNull(),
     note: text('note'),
-    confidence: text('confidence').notNull(),
+    confidence: text('confidence').$type<Confidence>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.conditionId, t.system, t.code] }), index('condition_codes_lookup').on(t.system, t.code)],
 );
@@ -55,7 +66,7 @@ export const sources = sqliteTable(
       .notNull()
       .references(() => conditions.id, { onDelete: 'cascade' }),
     position: integer('position').notNull(),
-    kind: text('kind').notNull(),
+    kind: text('kind').$type<SourceContent['kind']>().notNull(),
     year: integer('year'),
     title: text('title'),
     label: text('label'),
@@ -69,7 +80,7 @@ export const sources = sqliteTable(
     pmcid: text('pmcid'),
     url: text('url'),
     citedAs: text('cited_as'),
-    attribution: text('attribution').notNull(),
+    attribution: text('attribution').$type<SourceContent['attribution']>().notNull(),
     licence: text('licence'),
     note: text('note'),
     /** Bumped by every curated write of this source; 1 after a build. */
@@ -87,23 +98,23 @@ export const statements = sqliteTable(
       .notNull()
       .references(() => conditions.id, { onDelete: 'cascade' }),
     /** Document section key: symptoms, causes, riskFactors, complications, diagnosis, treatments, prognosis, prevention. */
-    section: text('section').notNull(),
+    section: text('section').$type<StatementSectionKey>().notNull(),
     position: integer('position').notNull(),
     name: text('name').notNull(),
     text: text('text').notNull(),
-    confidence: text('confidence').notNull(),
+    confidence: text('confidence').$type<Confidence>().notNull(),
     /** symptoms */
-    frequency: text('frequency'),
+    frequency: text('frequency').$type<ConditionContent['symptoms'][number]['frequency']>(),
     relatedCondition: text('related_condition'),
     /** riskFactors: demographic/condition/medication/lab; treatments: medication/procedure/...; diagnosis: method */
-    category: text('category'),
+    category: text('category').$type<StatementCategory>(),
     /** diagnosis */
     purpose: text('purpose'),
     risks: text('risks'),
     /** treatments */
     route: text('route'),
     goal: text('goal'),
-    regulatoryStatus: text('regulatory_status'),
+    regulatoryStatus: text('regulatory_status').$type<Treatment['regulatoryStatus']>(),
     regulatoryNote: text('regulatory_note'),
     /** Bumped by every curated write of this statement; 1 after a build. */
     version: integer('version').notNull().default(1),
@@ -118,7 +129,7 @@ export const treatmentCodes = sqliteTable(
       .notNull()
       .references(() => statements.id, { onDelete: 'cascade' }),
     position: integer('position').notNull(),
-    system: text('system').notNull(),
+    system: text('system').$type<Treatment['codes'][number]['system']>().notNull(),
     code: text('code').notNull(),
     display: text('display'),
   },
@@ -133,12 +144,12 @@ export const statistics = sqliteTable(
       .notNull()
       .references(() => conditions.id, { onDelete: 'cascade' }),
     position: integer('position').notNull(),
-    measure: text('measure').notNull(),
+    measure: text('measure').$type<StatisticContent['measure']>().notNull(),
     value: real('value'),
     low: real('low'),
     high: real('high'),
-    unit: text('unit').notNull(),
-    comparator: text('comparator'),
+    unit: text('unit').$type<StatisticContent['unit']>().notNull(),
+    comparator: text('comparator').$type<StatisticContent['comparator']>(),
     population: text('population').notNull(),
     outcome: text('outcome'),
     timepoint: text('timepoint'),
@@ -146,7 +157,7 @@ export const statistics = sqliteTable(
     sampleSize: integer('sample_size'),
     treatmentId: text('treatment_id').references(() => statements.id),
     text: text('text').notNull(),
-    confidence: text('confidence').notNull(),
+    confidence: text('confidence').$type<Confidence>().notNull(),
     /** Bumped by every curated write of this statistic; 1 after a build. */
     version: integer('version').notNull().default(1),
   },
@@ -162,7 +173,7 @@ export const relatedConditions = sqliteTable(
     position: integer('position').notNull(),
     relatedId: text('related_id').notNull(),
     name: text('name').notNull(),
-    relation: text('relation').notNull(),
+    relation: text('relation').$type<ConditionContent['related'][number]['relation']>().notNull(),
     text: text('text').notNull(),
   },
   (t) => [primaryKey({ columns: [t.conditionId, t.position] })],
@@ -176,7 +187,7 @@ export const relatedConditions = sqliteTable(
 export const citations = sqliteTable(
   'citations',
   {
-    entityType: text('entity_type').notNull(),
+    entityType: text('entity_type').$type<CitingType>().notNull(),
     entityId: text('entity_id').notNull(),
     position: integer('position').notNull(),
     sourceId: text('source_id')
@@ -217,12 +228,12 @@ export const revisions = sqliteTable(
   'revisions',
   {
     seq: integer('seq').primaryKey({ autoIncrement: true }),
-    entityType: text('entity_type').notNull(),
+    entityType: text('entity_type').$type<EntityType>().notNull(),
     entityId: text('entity_id').notNull(),
     conditionId: text('condition_id').notNull(),
     version: integer('version').notNull(),
     /** create, update or delete */
-    action: text('action').notNull(),
+    action: text('action').$type<ChangeAction>().notNull(),
     actorKeyId: text('actor_key_id'),
     at: text('at').notNull(),
     before: text('before'),
@@ -237,10 +248,10 @@ export const revisions = sqliteTable(
  */
 export const changes = sqliteTable('changes', {
   seq: integer('seq').primaryKey({ autoIncrement: true }),
-  entityType: text('entity_type').notNull(),
+  entityType: text('entity_type').$type<EntityType>().notNull(),
   entityId: text('entity_id').notNull(),
   conditionId: text('condition_id').notNull(),
-  action: text('action').notNull(),
+  action: text('action').$type<ChangeAction>().notNull(),
   version: integer('version').notNull(),
   /** The condition's version after this change; null when the condition itself is gone. */
   conditionVersion: integer('condition_version'),

@@ -7,12 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, openSync, fsyncSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as t from '../../db/schema.js';
-import { applyMigrations, openDatabase, toDrizzle, type Drizzle, type Sqlite } from '../db/connection.js';
-import { STATEMENT_SECTIONS, statementsOf, type ConditionContent } from './schema.js';
+import { applyMigrations, openDatabase, toDrizzle, type Sqlite } from '../db/connection.js';
+import { STATEMENT_SECTIONS, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
 import { entitiesOf } from './entities.js';
 import { createHistoryWriter } from '../repositories/changes.js';
+import { createRowWriter } from '../repositories/rows.js';
 
 export interface BuildResult {
   path: string;
@@ -23,9 +24,6 @@ export interface BuildResult {
   sources: number;
 }
 
-/** Kind shown in search results for a statement of each section. */
-const SEARCH_KIND: Record<string, string> = { symptoms: 'symptom', treatments: 'treatment' };
-
 /** A content hash: the same corpus always gets the same dataset version, on any machine. */
 export function datasetVersionOf(corpus: ConditionContent[]): string {
   const hash = createHash('sha256');
@@ -33,80 +31,13 @@ export function datasetVersionOf(corpus: ConditionContent[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-function insertCondition(db: Drizzle, c: ConditionContent): void {
-  db.insert(t.conditions).values({ id: c.id, name: c.name, summary: c.summary, version: c.version, lastReviewed: c.lastReviewed }).run();
-  c.aliases.forEach((alias, position) => db.insert(t.conditionAliases).values({ conditionId: c.id, position, alias }).run());
-  c.codes.forEach((code, position) => db.insert(t.conditionCodes).values({ conditionId: c.id, position, ...code }).run());
-  c.sources.forEach((s, position) =>
-    db
-      .insert(t.sources)
-      .values({ ...s, definedIn: c.id, position, authors: JSON.stringify(s.authors) })
-      .run(),
-  );
-}
-
-function insertCitations(db: Drizzle, entityType: string, entityId: string, sourceIds: string[]): void {
-  sourceIds.forEach((sourceId, position) => db.insert(t.citations).values({ entityType, entityId, position, sourceId }).run());
-}
-
-function insertSearchRow(sqlite: Sqlite, kind: string, entityId: string, conditionId: string, title: string, body: string): void {
-  sqlite
-    .prepare('INSERT INTO search_index (kind, entity_id, condition_id, title, body) VALUES (?, ?, ?, ?, ?)')
-    .run(kind, entityId, conditionId, title, body);
-}
-
-function insertSections(db: Drizzle, sqlite: Sqlite, c: ConditionContent): void {
-  insertCitations(db, 'summary', c.id, c.summarySources);
-  insertSearchRow(sqlite, 'condition', c.id, c.id, c.name, [c.summary, ...c.aliases].join(' '));
-  for (const { section: key, item, position } of statementsOf(c)) {
-    {
-      const row: typeof t.statements.$inferInsert = {
-        id: item.id,
-        conditionId: c.id,
-        section: key,
-        position,
-        name: item.name,
-        text: item.text,
-        confidence: item.confidence,
-      };
-      if ('frequency' in item) Object.assign(row, { frequency: item.frequency, relatedCondition: item.relatedCondition });
-      if ('type' in item) row.category = item.type;
-      if ('method' in item) Object.assign(row, { category: item.method, purpose: item.purpose, risks: item.risks });
-      if ('regulatoryStatus' in item) {
-        Object.assign(row, { route: item.route, goal: item.goal, regulatoryStatus: item.regulatoryStatus, regulatoryNote: item.regulatoryNote });
-      }
-      db.insert(t.statements).values(row).run();
-      if ('codes' in item) item.codes.forEach((code, i) => db.insert(t.treatmentCodes).values({ treatmentId: item.id, position: i, ...code }).run());
-      insertCitations(db, 'statement', item.id, item.sources);
-      const extra = [row.purpose, row.risks, row.route, row.goal, row.regulatoryNote].filter(Boolean);
-      insertSearchRow(sqlite, SEARCH_KIND[key] ?? 'fact', item.id, c.id, item.name, [item.text, ...extra].join(' '));
-    }
-  }
-}
-
-function insertStatistics(db: Drizzle, sqlite: Sqlite, c: ConditionContent): void {
-  c.statistics.forEach((s, position) => {
-    const { sources, treatment, ...fields } = s;
-    db.insert(t.statistics).values({ ...fields, conditionId: c.id, position, treatmentId: treatment }).run();
-    insertCitations(db, 'statistic', s.id, sources);
-    const title = `${s.measure}: ${s.population}`;
-    insertSearchRow(sqlite, 'statistic', s.id, c.id, title, [s.text, s.outcome, s.timepoint].filter(Boolean).join(' '));
-  });
-  c.related.forEach((r, position) => {
-    db.insert(t.relatedConditions).values({ conditionId: c.id, position, relatedId: r.condition, name: r.name, relation: r.relation, text: r.text }).run();
-    insertCitations(db, 'related', `${c.id}#related-${position}`, r.sources);
-  });
-}
-
 /** Writes a validated corpus into an open, migrated, empty database in one transaction. */
 export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string): string {
   const db = toDrizzle(sqlite);
   const datasetVersion = datasetVersionOf(corpus);
   sqlite.transaction(() => {
-    // Sources first: a statement may cite a source defined in another condition's file.
-    for (const c of corpus) insertCondition(db, c);
-    for (const c of corpus) insertSections(db, sqlite, c);
-    for (const c of corpus) insertStatistics(db, sqlite, c);
+    // The rows curated writes produce too: one writer (src/repositories/rows.ts) for both.
+    createRowWriter(sqlite).write(corpus, () => 1);
     const meta = { datasetVersion, builtAt, licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT };
     for (const [key, value] of Object.entries(meta)) db.insert(t.meta).values({ key, value }).run();
     recordBuild(sqlite, corpus, builtAt);

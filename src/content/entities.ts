@@ -11,6 +11,7 @@ import { ConditionContentSchema, STATEMENT_SECTIONS, statementsOf, type Conditio
 
 export const ENTITY_TYPES = ['condition', 'statement', 'statistic', 'source'] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
+export type ChangeAction = 'create' | 'update' | 'delete';
 
 /** The fields of a condition that belong to no child entity (codes and related links included). */
 export const CONDITION_OWN_FIELDS = ['id', 'name', 'aliases', 'summary', 'summarySources', 'lastReviewed', 'codes', 'related'] as const;

@@ -6,9 +6,9 @@
  * that remembers the last seq it saw never misses or repeats an event.
  */
 import type { Sqlite } from '../db/connection.js';
-import type { EntityType } from '../content/entities.js';
+import type { ChangeAction, EntityType } from '../content/entities.js';
 
-export type ChangeAction = 'create' | 'update' | 'delete';
+export type { ChangeAction };
 
 export interface HistoryEvent {
   entityType: EntityType;

@@ -1,6 +1,6 @@
 /**
  * Ranked full-text search over `search_index` (FTS5, porter + unicode61; rows written by
- * src/content/build.ts: one per condition, statement and statistic).
+ * src/repositories/rows.ts: one per condition, statement and statistic).
  *
  * Ranking, best first:
  * 1. a condition whose name or an alias equals the whole query (someone typing a condition's name
@@ -16,8 +16,9 @@ import { SearchQueryError, isFtsQueryError } from '../search/query.js';
 import { entityUrl } from './facts.js';
 import type { SourcesRepository } from './sources.js';
 
-export const SEARCH_KINDS = ['condition', 'symptom', 'treatment', 'fact', 'statistic'] as const;
-export type SearchKind = (typeof SEARCH_KINDS)[number];
+import type { SearchKind } from './rows.js';
+
+export { SEARCH_KINDS, type SearchKind } from './rows.js';
 
 /** bm25 weights per column of search_index: kind, entity_id, condition_id (unindexed), title, body. */
 const BM25 = 'bm25(search_index, 0.0, 0.0, 0.0, 10.0, 1.0)';

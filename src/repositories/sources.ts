@@ -3,7 +3,8 @@ import { shortCitation, sourceUrl } from '../content/citation.js';
 import type { SourceContent } from '../content/schema.js';
 import type { SourceRef } from '../schemas/common.js';
 import type { Source } from '../schemas/source.js';
-import { toSource, type SourceRow } from './content.js';
+import * as t from '../../db/schema.js';
+import { selectColumns, toSource, type SourceRow } from './rows.js';
 
 export function presentSource(s: SourceContent): Source {
   return { ...s, url: sourceUrl(s), citation: shortCitation(s) };
@@ -41,9 +42,9 @@ function citingUrl(type: Citing['entityType'], id: string, conditionId: string, 
 }
 
 export function createSourcesRepository(db: Sqlite) {
-  const byId = db.prepare<[string], SourceRow>('SELECT * FROM sources WHERE id = ?');
+  const byId = db.prepare<[string], SourceRow>(`SELECT ${selectColumns(t.sources)} FROM sources WHERE id = ?`);
   const list = db.prepare<[{ kind: string | null; attribution: string | null; condition: string | null; after: string | null; limit: number }], SourceRow>(
-    `SELECT s.* FROM sources s
+    `SELECT ${selectColumns(t.sources, 's')} FROM sources s
      WHERE (@kind IS NULL OR s.kind = @kind)
        AND (@attribution IS NULL OR s.attribution = @attribution)
        AND (@condition IS NULL OR s.id IN (
@@ -78,11 +79,11 @@ export function createSourcesRepository(db: Sqlite) {
   // Short citations are read on every document and statistic: keep them in memory (sources are few
   // and change only through a rebuild or a curated write, which calls invalidate()).
   let index: Map<string, CitedSource> | undefined;
-  const allRows = db.prepare<[], SourceRow>('SELECT * FROM sources');
+  const allRows = db.prepare<[], SourceRow>(`SELECT ${selectColumns(t.sources)} FROM sources`);
 
   function citedSources(): Map<string, CitedSource> {
     index ??= new Map(
-      allRows.all().map((r) => [r.id, { ref: { id: r.id, citation: shortCitation(toSource(r)) }, kind: r.kind as SourceContent['kind'], year: r.year }]),
+      allRows.all().map((r) => [r.id, { ref: { id: r.id, citation: shortCitation(toSource(r)) }, kind: r.kind, year: r.year }]),
     );
     return index;
   }

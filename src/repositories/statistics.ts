@@ -7,7 +7,8 @@ import type { Sqlite } from '../db/connection.js';
 import { MEASURE_FAMILIES, CONFIDENCE_LEVELS, type Confidence, type StatisticContent } from '../content/schema.js';
 import type { Statistic } from '../schemas/statistic.js';
 import type { ConditionsRepository } from './conditions.js';
-import { toStatistic, type StatisticRow } from './content.js';
+import * as t from '../../db/schema.js';
+import { selectColumns, toStatistic, type StatisticRow } from './rows.js';
 
 export interface StatisticFilter {
   condition?: string;
@@ -30,7 +31,6 @@ export interface StatisticRecord {
 }
 
 interface Row extends StatisticRow {
-  condition_id: string;
   last_reviewed: string;
   treatment_name: string | null;
   source_ids: string;
@@ -49,7 +49,7 @@ interface ListParams {
 }
 
 // Citations are aggregated in SQL (in citation order) so a page is one query, not one per item.
-const SELECT = `SELECT st.*, c.last_reviewed, t.name AS treatment_name,
+const SELECT = `SELECT ${selectColumns(t.statistics, 'st')}, c.last_reviewed, t.name AS treatment_name,
     (SELECT json_group_array(source_id)
        FROM (SELECT source_id FROM citations WHERE entity_type = 'statistic' AND entity_id = st.id ORDER BY position)) AS source_ids
   FROM statistics st
@@ -83,7 +83,7 @@ export function createStatisticsRepository(db: Sqlite) {
 
   const toRecord = (r: Row): StatisticRecord => ({
     content: toStatistic(r, JSON.parse(r.source_ids) as string[]),
-    conditionId: r.condition_id,
+    conditionId: r.conditionId,
     treatmentName: r.treatment_name,
     lastReviewed: r.last_reviewed,
   });

@@ -1,7 +1,7 @@
 /**
  * Curated writes at the storage level. A write is expressed as whole conditions: the content of
  * each condition it touches before and after (undefined = absent). Committing stores the after
- * state in the build's exact row layout (conditionRows.ts), bumps versions, and appends one
+ * state through the build's own row writer (rows.ts), bumps versions, and appends one
  * revision and one change per entity that differs.
  *
  * Storage takes the cheap path when it can: when a condition keeps the order of its existing
@@ -20,7 +20,7 @@ import { canonicalCondition, diffEntities, entitiesOf, sectionKey, type EntityTy
 import { STATEMENT_SECTIONS, type ConditionContent, type SourceContent, type StatementContent, type StatementSectionKey, type StatisticContent } from '../content/schema.js';
 import { createContentRepository } from './content.js';
 import { createHistoryWriter } from './changes.js';
-import { createConditionRowWriter } from './conditionRows.js';
+import { createRowWriter } from './rows.js';
 
 export interface ConditionWrite {
   id: string;
@@ -64,7 +64,7 @@ export function keepsOrder(before: ConditionContent, after: ConditionContent): b
 export function createWritesRepository(db: Sqlite) {
   const content = createContentRepository(db);
   const record = createHistoryWriter(db);
-  const rows = createConditionRowWriter(db);
+  const rows = createRowWriter(db);
   const q = {
     deleteCitations: db.prepare<[{ id: string }]>(
       `DELETE FROM citations

@@ -1,0 +1,362 @@
+/**
+ * The one place that knows how a condition is spread over the tables, both ways:
+ *
+ * - content → rows: `createRowWriter` inserts (and removes) the rows of conditions, sources,
+ *   statements, treatment codes, statistics, related links, citations and the FTS index. `kb build`
+ *   (src/content/build.ts) writes a whole corpus with it; curated writes use it for whole
+ *   conditions or single entities in place. There is no second writer to keep in step.
+ * - rows → content: `toSource`, `toStatistic`, `toStatement` rebuild content-file objects from
+ *   rows, for the content repository, `kb export` and the read repositories.
+ *
+ * Row types are the tables' own (`$inferSelect` of db/schema.ts), and the INSERT statements are
+ * generated from the table definitions, so a column added to db/schema.ts is a type error here
+ * until it is mapped, and needs no hand-written SQL.
+ */
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import * as t from '../../db/schema.js';
+import type { Sqlite } from '../db/connection.js';
+import type { EntityType } from '../content/entities.js';
+import {
+  DIAGNOSTIC_METHODS,
+  REGULATORY_STATUSES,
+  RISK_FACTOR_TYPES,
+  SYMPTOM_FREQUENCIES,
+  TREATMENT_TYPES,
+  statementsOf,
+  type ConditionContent,
+  type SourceContent,
+  type StatementContent,
+  type StatementSectionKey,
+  type StatisticContent,
+} from '../content/schema.js';
+
+export type ConditionRow = typeof t.conditions.$inferSelect;
+export type SourceRow = typeof t.sources.$inferSelect;
+export type StatementRow = typeof t.statements.$inferSelect;
+export type StatisticRow = typeof t.statistics.$inferSelect;
+export type CitationRow = typeof t.citations.$inferSelect;
+export type CodeRow = typeof t.conditionCodes.$inferSelect;
+export type TreatmentCodeRow = typeof t.treatmentCodes.$inferSelect;
+export type RelatedRow = typeof t.relatedConditions.$inferSelect;
+
+/** A row of the FTS5 index (a virtual table, so not in db/schema.ts; see migrations/0001). */
+export interface SearchRow {
+  kind: SearchKind;
+  entityId: string;
+  conditionId: string;
+  title: string;
+  body: string;
+}
+
+export const SEARCH_KINDS = ['condition', 'symptom', 'treatment', 'fact', 'statistic'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+/** Kind shown in search results for a statement of each section: symptoms and treatments have their own, the rest are facts. */
+export function searchKindOf(section: StatementSectionKey): SearchKind {
+  return section === 'symptoms' ? 'symptom' : section === 'treatments' ? 'treatment' : 'fact';
+}
+
+/**
+ * `col AS key, ...` for every column of a table, so that a raw SELECT returns rows keyed like
+ * `$inferSelect` (camelCase) rather than by SQL column name. `alias` prefixes each column.
+ */
+export function selectColumns(table: SQLiteTable, alias?: string): string {
+  const prefix = alias === undefined ? '' : `${alias}.`;
+  return Object.entries(getTableColumns(table))
+    .map(([key, column]) => (key === column.name ? `${prefix}${column.name}` : `${prefix}${column.name} AS ${key}`))
+    .join(', ');
+}
+
+/** A prepared INSERT of every column of `table`, taking a complete row. */
+function inserter<T extends SQLiteTable>(db: Sqlite, table: T): (row: T['$inferSelect']) => void {
+  const columns = Object.entries(getTableColumns(table));
+  const statement = db.prepare(
+    `INSERT INTO ${getTableName(table)} (${columns.map(([, c]) => c.name).join(', ')}) VALUES (${columns.map(([key]) => `@${key}`).join(', ')})`,
+  );
+  return (row) => {
+    statement.run(row);
+  };
+}
+
+/* content → rows */
+
+export function conditionRow(c: ConditionContent): ConditionRow {
+  return { id: c.id, name: c.name, summary: c.summary, version: c.version, lastReviewed: c.lastReviewed };
+}
+
+export function sourceRow(definedIn: string, s: SourceContent, position: number, version: number): SourceRow {
+  return { ...s, definedIn, position, authors: JSON.stringify(s.authors), version };
+}
+
+/** A statement's row: the section-specific fields go to their nullable columns. */
+export function statementRow(conditionId: string, section: StatementSectionKey, item: StatementContent, position: number, version: number): StatementRow {
+  const row: StatementRow = {
+    id: item.id,
+    conditionId,
+    section,
+    position,
+    name: item.name,
+    text: item.text,
+    confidence: item.confidence,
+    frequency: null,
+    relatedCondition: null,
+    category: null,
+    purpose: null,
+    risks: null,
+    route: null,
+    goal: null,
+    regulatoryStatus: null,
+    regulatoryNote: null,
+    version,
+  };
+  if ('frequency' in item) Object.assign(row, { frequency: item.frequency, relatedCondition: item.relatedCondition });
+  if ('type' in item) row.category = item.type;
+  if ('method' in item) Object.assign(row, { category: item.method, purpose: item.purpose, risks: item.risks });
+  if ('regulatoryStatus' in item) Object.assign(row, { route: item.route, goal: item.goal, regulatoryStatus: item.regulatoryStatus, regulatoryNote: item.regulatoryNote });
+  return row;
+}
+
+export function statisticRow(conditionId: string, s: StatisticContent, position: number, version: number): StatisticRow {
+  const { sources: _sources, treatment, ...fields } = s;
+  return { ...fields, conditionId, position, treatmentId: treatment, version };
+}
+
+export function statementSearchRow(conditionId: string, row: StatementRow): SearchRow {
+  const extra = [row.purpose, row.risks, row.route, row.goal, row.regulatoryNote].filter(Boolean);
+  return { kind: searchKindOf(row.section), entityId: row.id, conditionId, title: row.name, body: [row.text, ...extra].join(' ') };
+}
+
+export function statisticSearchRow(conditionId: string, s: StatisticContent): SearchRow {
+  return { kind: 'statistic', entityId: s.id, conditionId, title: `${s.measure}: ${s.population}`, body: [s.text, s.outcome, s.timepoint].filter(Boolean).join(' ') };
+}
+
+export function conditionSearchRow(c: ConditionContent): SearchRow {
+  return { kind: 'condition', entityId: c.id, conditionId: c.id, title: c.name, body: [c.summary, ...c.aliases].join(' ') };
+}
+
+/** The citation entity id of a condition's related link at `position`. */
+export function relatedEntityId(conditionId: string, position: number): string {
+  return `${conditionId}#related-${position}`;
+}
+
+/* rows → content */
+
+/** `value` when it is one of `allowed`; a stored value outside the schema's enum is a corrupt database. */
+function oneOf<const T extends string>(allowed: readonly T[], value: string | null, what: string): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw new Error(`stored ${what} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  return found;
+}
+
+export function toSource(r: SourceRow): SourceContent {
+  return {
+    id: r.id,
+    kind: r.kind,
+    year: r.year,
+    title: r.title,
+    label: r.label,
+    authors: JSON.parse(r.authors) as string[],
+    journal: r.journal,
+    volume: r.volume,
+    pages: r.pages,
+    doi: r.doi,
+    pmid: r.pmid,
+    pmcid: r.pmcid,
+    url: r.url,
+    citedAs: r.citedAs,
+    attribution: r.attribution,
+    licence: r.licence,
+    note: r.note,
+  };
+}
+
+export function toStatistic(r: StatisticRow, sources: string[]): StatisticContent {
+  return {
+    id: r.id,
+    measure: r.measure,
+    value: r.value,
+    low: r.low,
+    high: r.high,
+    unit: r.unit,
+    comparator: r.comparator,
+    population: r.population,
+    outcome: r.outcome,
+    timepoint: r.timepoint,
+    timepointMonths: r.timepointMonths,
+    sampleSize: r.sampleSize,
+    treatment: r.treatmentId,
+    text: r.text,
+    sources,
+    confidence: r.confidence,
+  };
+}
+
+/** Rebuilds a section item in the exact field order of the content schema (export is byte-stable) and adds it to its section. */
+export function pushStatement(c: ConditionContent, s: StatementRow, sources: string[], codes: ConditionContent['treatments'][number]['codes']): void {
+  const base = { id: s.id, name: s.name, text: s.text, sources, confidence: s.confidence };
+  switch (s.section) {
+    case 'symptoms':
+      c.symptoms.push({ ...base, frequency: oneOf(SYMPTOM_FREQUENCIES, s.frequency, 'symptom frequency'), relatedCondition: s.relatedCondition });
+      break;
+    case 'riskFactors':
+      c.riskFactors.push({ ...base, type: oneOf(RISK_FACTOR_TYPES, s.category, 'risk factor type') });
+      break;
+    case 'diagnosis':
+      c.diagnosis.push({ ...base, method: oneOf(DIAGNOSTIC_METHODS, s.category, 'diagnostic method'), purpose: s.purpose ?? '', risks: s.risks });
+      break;
+    case 'treatments':
+      c.treatments.push({
+        ...base,
+        type: oneOf(TREATMENT_TYPES, s.category, 'treatment type'),
+        route: s.route,
+        goal: s.goal,
+        regulatoryStatus: oneOf(REGULATORY_STATUSES, s.regulatoryStatus, 'regulatory status'),
+        regulatoryNote: s.regulatoryNote,
+        codes,
+      });
+      break;
+    case 'causes':
+    case 'complications':
+    case 'prognosis':
+    case 'prevention':
+      c[s.section].push(base);
+      break;
+  }
+}
+
+/* The writer */
+
+export function createRowWriter(db: Sqlite) {
+  const insert = {
+    condition: inserter(db, t.conditions),
+    alias: inserter(db, t.conditionAliases),
+    code: inserter(db, t.conditionCodes),
+    source: inserter(db, t.sources),
+    statement: inserter(db, t.statements),
+    treatmentCode: inserter(db, t.treatmentCodes),
+    statistic: inserter(db, t.statistics),
+    related: inserter(db, t.relatedConditions),
+    citation: inserter(db, t.citations),
+  };
+  const s = {
+    search: db.prepare<[SearchRow]>('INSERT INTO search_index (kind, entity_id, condition_id, title, body) VALUES (@kind, @entityId, @conditionId, @title, @body)'),
+    updateCondition: db.prepare<[ConditionRow]>('UPDATE conditions SET name = @name, summary = @summary, version = @version, last_reviewed = @lastReviewed WHERE id = @id'),
+    setConditionVersion: db.prepare<[number, string]>('UPDATE conditions SET version = ? WHERE id = ?'),
+    // Removing single entities and a condition's own rows.
+    deleteCitations: db.prepare<[string, string]>('DELETE FROM citations WHERE entity_type = ? AND entity_id = ?'),
+    deleteSearch: db.prepare<[string, string]>('DELETE FROM search_index WHERE entity_id = ? AND condition_id = ?'),
+    deleteStatement: db.prepare<[string]>('DELETE FROM statements WHERE id = ?'),
+    deleteStatistic: db.prepare<[string]>('DELETE FROM statistics WHERE id = ?'),
+    deleteSource: db.prepare<[string]>('DELETE FROM sources WHERE id = ?'),
+    deleteAliases: db.prepare<[string]>('DELETE FROM condition_aliases WHERE condition_id = ?'),
+    deleteCodes: db.prepare<[string]>('DELETE FROM condition_codes WHERE condition_id = ?'),
+    deleteRelated: db.prepare<[string]>('DELETE FROM related_conditions WHERE condition_id = ?'),
+    deleteRelatedCitations: db.prepare<[string, string]>("DELETE FROM citations WHERE entity_type = 'related' AND entity_id >= ? AND entity_id < ?"),
+    position: {
+      statement: db.prepare<[string], { position: number; conditionId: string; section: string }>('SELECT position, condition_id AS conditionId, section FROM statements WHERE id = ?'),
+      statistic: db.prepare<[string], { position: number; conditionId: string }>('SELECT position, condition_id AS conditionId FROM statistics WHERE id = ?'),
+      source: db.prepare<[string], { position: number; conditionId: string }>('SELECT position, defined_in AS conditionId FROM sources WHERE id = ?'),
+    },
+    next: {
+      statement: db.prepare<[string, string], { next: number }>('SELECT coalesce(max(position) + 1, 0) AS next FROM statements WHERE condition_id = ? AND section = ?'),
+      statistic: db.prepare<[string], { next: number }>('SELECT coalesce(max(position) + 1, 0) AS next FROM statistics WHERE condition_id = ?'),
+      source: db.prepare<[string], { next: number }>('SELECT coalesce(max(position) + 1, 0) AS next FROM sources WHERE defined_in = ?'),
+    },
+  };
+  const cite = (entityType: CitationRow['entityType'], entityId: string, sources: readonly string[]) =>
+    sources.forEach((sourceId, position) => insert.citation({ entityType, entityId, position, sourceId }));
+
+  function writeSource(conditionId: string, x: SourceContent, position: number, version: number): void {
+    insert.source(sourceRow(conditionId, x, position, version));
+  }
+
+  function writeStatement(conditionId: string, section: StatementSectionKey, item: StatementContent, position: number, version: number): void {
+    const row = statementRow(conditionId, section, item, position, version);
+    insert.statement(row);
+    if ('codes' in item) item.codes.forEach((k, i) => insert.treatmentCode({ treatmentId: item.id, position: i, ...k }));
+    cite('statement', item.id, item.sources);
+    s.search.run(statementSearchRow(conditionId, row));
+  }
+
+  function writeStatistic(conditionId: string, x: StatisticContent, position: number, version: number): void {
+    insert.statistic(statisticRow(conditionId, x, position, version));
+    cite('statistic', x.id, x.sources);
+    s.search.run(statisticSearchRow(conditionId, x));
+  }
+
+  /** The condition's own rows besides its `conditions` row: aliases, codes, summary citations, FTS row, related links. */
+  function writeOwn(c: ConditionContent): void {
+    c.aliases.forEach((alias, position) => insert.alias({ conditionId: c.id, position, alias }));
+    c.codes.forEach((k, position) => insert.code({ conditionId: c.id, position, ...k }));
+    cite('summary', c.id, c.summarySources);
+    s.search.run(conditionSearchRow(c));
+    c.related.forEach((r, position) => {
+      insert.related({ conditionId: c.id, position, relatedId: r.condition, name: r.name, relation: r.relation, text: r.text });
+      cite('related', relatedEntityId(c.id, position), r.sources);
+    });
+  }
+
+  return {
+    /**
+     * Whole conditions that have no rows yet: every condition row and its sources first (a
+     * statement may cite a source of another condition), then everything else. `version` gives
+     * each source, statement and statistic its version (1 in a build).
+     */
+    write(conditions: ConditionContent[], version: (type: EntityType, id: string) => number): void {
+      for (const c of conditions) {
+        insert.condition(conditionRow(c));
+        c.sources.forEach((x, i) => writeSource(c.id, x, i, version('source', x.id)));
+      }
+      for (const c of conditions) {
+        writeOwn(c);
+        for (const { section, item, position } of statementsOf(c)) writeStatement(c.id, section, item, position, version('statement', item.id));
+        c.statistics.forEach((x, i) => writeStatistic(c.id, x, i, version('statistic', x.id)));
+      }
+    },
+
+    /** Replaces a condition's own fields (name, summary, aliases, codes, summary sources, related links) and sets its version. */
+    replaceOwn(c: ConditionContent): void {
+      s.updateCondition.run(conditionRow(c));
+      for (const del of [s.deleteAliases, s.deleteCodes, s.deleteRelated]) del.run(c.id);
+      s.deleteCitations.run('summary', c.id);
+      s.deleteRelatedCitations.run(`${c.id}#related-`, `${c.id}#related.`);
+      s.deleteSearch.run(c.id, c.id);
+      writeOwn(c);
+    },
+
+    setConditionVersion(id: string, version: number): void {
+      s.setConditionVersion.run(version, id);
+    },
+
+    /**
+     * Removes one statement, statistic or source; returns where it was, so that an update can
+     * take its place (order is part of the content).
+     */
+    remove(type: Exclude<EntityType, 'condition'>, id: string): { conditionId: string; position: number; section?: string } | undefined {
+      const at: { position: number; conditionId: string; section?: string } | undefined = s.position[type].get(id);
+      if (!at) return undefined;
+      if (type === 'source') s.deleteSource.run(id);
+      else {
+        s.deleteCitations.run(type, id);
+        s.deleteSearch.run(id, at.conditionId);
+        if (type === 'statement') s.deleteStatement.run(id);
+        else s.deleteStatistic.run(id);
+      }
+      return { conditionId: at.conditionId, position: at.position, section: at.section };
+    },
+
+    /** Inserts one entity at `position`, or after the last of its list when there is none to reuse. */
+    insertStatement(conditionId: string, section: StatementSectionKey, item: StatementContent, version: number, position?: number): void {
+      writeStatement(conditionId, section, item, position ?? s.next.statement.get(conditionId, section)?.next ?? 0, version);
+    },
+    insertStatistic(conditionId: string, x: StatisticContent, version: number, position?: number): void {
+      writeStatistic(conditionId, x, position ?? s.next.statistic.get(conditionId)?.next ?? 0, version);
+    },
+    insertSource(conditionId: string, x: SourceContent, version: number, position?: number): void {
+      writeSource(conditionId, x, position ?? s.next.source.get(conditionId)?.next ?? 0, version);
+    },
+  };
+}
+
+export type RowWriter = ReturnType<typeof createRowWriter>;
