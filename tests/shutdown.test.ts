@@ -22,7 +22,12 @@ import { CONTENT_DIR } from '../src/paths.js';
 import { startServer, type ServerProcess } from './server-process.js';
 
 const CLIENTS = 10;
-const WARM_UP_MS = 1500;
+/**
+ * SIGTERM is sent once this many requests have completed with 200, however long that takes: a
+ * fixed warm-up time was too short on a busy machine ("the load never got going").
+ */
+const LOAD_BEFORE_SIGTERM = 150;
+/** The clients stop this long after SIGTERM at the latest (the server should be gone by then). */
 const HARD_STOP_MS = 12_000;
 const GRACE_MS = 10_000;
 const URLS = [
@@ -83,15 +88,18 @@ describe('SIGTERM during load', () => {
     );
     let exited = false;
     void exit.then(() => (exited = true));
-    const loadStart = performance.now();
     let sigtermAt = Infinity;
     const outcomes: Outcome[] = [];
+    let completed = 0;
+    let loaded: () => void = () => undefined;
+    const underLoad = new Promise<void>((resolve) => (loaded = resolve));
 
     const client = async (index: number) => {
       // Bounded: stops once the server is gone (plus a moment of refusals) or at the hard stop.
-      for (let n = 0; performance.now() - loadStart < HARD_STOP_MS; n++) {
+      for (let n = 0; performance.now() - sigtermAt < HARD_STOP_MS; n++) {
         const outcome = await get(server.base, URLS[(index + n) % URLS.length] ?? '/health', agent);
         outcomes.push(outcome);
+        if (outcome.status === 200 && !outcome.error && ++completed >= LOAD_BEFORE_SIGTERM) loaded();
         if (outcome.error?.startsWith('ECONNREFUSED')) {
           if (exited) break;
           await new Promise((r) => setTimeout(r, 20));
@@ -99,7 +107,11 @@ describe('SIGTERM during load', () => {
       }
     };
     const clients = Array.from({ length: CLIENTS }, (_, i) => client(i));
-    await new Promise((r) => setTimeout(r, WARM_UP_MS));
+    // Clients that all end before the load is up (the server died) end the wait with its output.
+    const ended = Promise.all(clients).then(() => 'ended' as const);
+    if ((await Promise.race([underLoad.then(() => 'loaded' as const), ended])) === 'ended') {
+      throw new Error(`the clients stopped before the load got going:\n${server.output().slice(-3000)}`);
+    }
     sigtermAt = performance.now();
     server.child.kill('SIGTERM');
     const { code, signal, at } = await Promise.race([
