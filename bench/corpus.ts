@@ -146,6 +146,7 @@ export function syntheticConditions(real: ConditionContent, n: number): Conditio
       const model = real.statistics[i % real.statistics.length];
       const value = Math.round(r() * 9000) / 100;
       const treatment = i % 3 === 0 ? (treatments[i % treatments.length]?.id ?? null) : null;
+      const sources = cite();
       return {
         id: `${id}.stat.figure-${pad(i + 1, 2)}`,
         measure: MEASURES[Math.floor(r() * MEASURES.length)] ?? 'usage',
@@ -158,10 +159,18 @@ export function syntheticConditions(real: ConditionContent, n: number): Conditio
         outcome: model?.outcome ? title(wordCount(model.outcome)) : null,
         timepoint: model?.timepoint ?? null,
         timepointMonths: model?.timepointMonths ?? null,
+        estimateType: 'proportion',
+        interval: null,
+        events: null,
         sampleSize: 20 + Math.floor(r() * 2000),
+        comparedWith: null,
+        studyDesign: 'cohort',
+        primarySource: sources[0] ?? '',
+        certainty: 'not-assessed',
+        certaintyBasis: null,
         treatment,
         text: text(model ? wordCount(model.text) : 25),
-        sources: cite(),
+        sources,
         confidence: 'medium',
       };
     });
@@ -192,6 +201,8 @@ export function syntheticConditions(real: ConditionContent, n: number): Conditio
       treatments,
       prognosis: sized(real.prognosis, real.prognosis.length, 'prognosis', () => ({})),
       prevention: sized(real.prevention, real.prevention.length, 'prevention', () => ({})),
+      whenToSeekCare: sized(real.whenToSeekCare, real.whenToSeekCare.length, 'seek-care', () => ({})),
+      differentialDiagnosis: sized(real.differentialDiagnosis, real.differentialDiagnosis.length, 'differential', () => ({ code: null })) as ConditionContent['differentialDiagnosis'],
       statistics,
       related:
         n > 2

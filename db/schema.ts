@@ -116,6 +116,12 @@ export const statements = sqliteTable(
     goal: text('goal'),
     regulatoryStatus: text('regulatory_status').$type<Treatment['regulatoryStatus']>(),
     regulatoryNote: text('regulatory_note'),
+    /** differentialDiagnosis: the verified code of the condition ruled out */
+    codeSystem: text('code_system').$type<Code['system']>(),
+    code: text('code'),
+    codeDisplay: text('code_display'),
+    /** JSON array of lay questions the item answers; null when none are curated. */
+    questions: text('questions'),
     /** Bumped by every curated write of this statement; 1 after a build. */
     version: integer('version').notNull().default(1),
   },
@@ -158,6 +164,19 @@ export const statistics = sqliteTable(
     treatmentId: text('treatment_id').references(() => statements.id),
     text: text('text').notNull(),
     confidence: text('confidence').$type<Confidence>().notNull(),
+    // The evidence model (migration 0004 backfills databases built before it).
+    estimateType: text('estimate_type').$type<StatisticContent['estimateType']>().notNull().default('other'),
+    intervalLevel: real('interval_level'),
+    intervalLow: real('interval_low'),
+    intervalHigh: real('interval_high'),
+    events: integer('events'),
+    comparedLabel: text('compared_label'),
+    comparedTreatmentId: text('compared_treatment_id'),
+    studyDesign: text('study_design').$type<StatisticContent['studyDesign']>().notNull().default('unknown'),
+    /** The work that produced the figure; studyType and year filters match it. */
+    primarySourceId: text('primary_source_id').references(() => sources.id),
+    certainty: text('certainty').$type<StatisticContent['certainty']>().notNull().default('not-assessed'),
+    certaintyBasis: text('certainty_basis'),
     /** Bumped by every curated write of this statistic; 1 after a build. */
     version: integer('version').notNull().default(1),
   },
@@ -193,6 +212,8 @@ export const citations = sqliteTable(
     sourceId: text('source_id')
       .notNull()
       .references(() => sources.id),
+    /** Where in the work the item is supported ("abstract", "Table 2"); null when not recorded. */
+    locator: text('locator'),
   },
   (t) => [primaryKey({ columns: [t.entityType, t.entityId, t.position] }), index('citations_source').on(t.sourceId)],
 );

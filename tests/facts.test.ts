@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, collectPages, expectProblem, type TestContext } from './helpers.js';
 import { loadContent } from '../src/content/load.js';
-import { STATEMENT_SECTIONS, type ConditionContent } from '../src/content/schema.js';
+import { STATEMENT_SECTIONS, citedIds, type ConditionContent } from '../src/content/schema.js';
 import type { Fact } from '../src/schemas/fact.js';
 
 interface FactList {
@@ -31,10 +31,10 @@ beforeAll(async () => {
     const c: ConditionContent = content;
     for (const { key } of STATEMENT_SECTIONS) {
       for (const item of c[key]) {
-        expected.set(item.id, { conditionId: c.id, section: KEBAB[key] ?? key, text: item.text, sources: item.sources, confidence: item.confidence });
+        expected.set(item.id, { conditionId: c.id, section: KEBAB[key] ?? key, text: item.text, sources: citedIds(item.sources), confidence: item.confidence });
       }
     }
-    for (const s of c.statistics) expected.set(s.id, { conditionId: c.id, section: 'statistics', text: s.text, sources: s.sources, confidence: s.confidence });
+    for (const s of c.statistics) expected.set(s.id, { conditionId: c.id, section: 'statistics', text: s.text, sources: citedIds(s.sources), confidence: s.confidence });
   }
 });
 afterAll(() => ctx.close());

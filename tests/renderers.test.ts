@@ -603,7 +603,7 @@ function checkBundle(bundle: FhirBundle): void {
 describe('statisticToFhir', () => {
   const fhirOf = (s: Statistic, baseUrl?: string) => statisticToFhir(s, primarySource(s), doc.name, baseUrl);
 
-  it('renders the 50.3% figure as R5 Evidence with value, unit, certainty and its Citation', () => {
+  it('renders the 50.3% figure as R5 Evidence with value, unit, no unassessed certainty, and its Citation', () => {
     const s = stat('usage-sodium-thiosulfate');
     const bundle = fhirOf(s);
     checkBundle(bundle);
@@ -618,7 +618,9 @@ describe('statisticToFhir', () => {
     expect(ev.variableDefinition.map((v) => v.variableRole.coding?.[0]?.code)).toEqual(['population', 'exposure', 'measuredVariable']);
     expect(ev.variableDefinition[0]?.description).toBe(s.population);
     expect(ev.variableDefinition[1]?.description).toBe('Sodium thiosulfate');
-    expect(ev.certainty?.[0]?.rating?.coding?.[0]).toEqual({ system: 'http://hl7.org/fhir/certainty-rating', code: 'high', display: 'High quality' });
+    // Certainty not assessed: no rating at all, whatever the curators' confidence (high here).
+    expect(s.confidence).toBe('high');
+    expect(ev.certainty).toBeUndefined();
     expect(ev.studyDesign).toEqual([{ text: 'systematic review' }]);
     expect(ev.relatedArtifact).toEqual([{ type: 'citation', display: 'Medical News Today, article', citation: 'Medical News Today, article' }]);
 
@@ -648,7 +650,7 @@ describe('statisticToFhir', () => {
     // Title unknown: the short citation stands in, marked as such rather than passed off as a title.
     expect(citation?.citedArtifact?.title).toEqual([{ type: [{ text: 'Short citation (title not recorded)' }], text: 'Deen and Schaider, 2019, review' }]);
     expect(citation?.citedArtifact?.publicationForm).toEqual([{ publishedIn: { title: 'Australasian Journal of Dermatology' }, articleDate: '2019' }]);
-    expect(evidenceOf(bundle).certainty?.[0]?.rating?.coding?.[0]?.code).toBe('moderate');
+    expect(evidenceOf(bundle).certainty).toBeUndefined();
     expect(evidenceOf(bundle).statistic?.[0]?.sampleSize).toEqual({ numberOfParticipants: 41 });
   });
 

@@ -93,7 +93,7 @@ describe('GET /v1/statistics', () => {
     expect(s?.sources.map((x) => x.id)).toEqual(['udomkarnjananun-2019', 'mnt-calciphylaxis-article']);
     expect(s?.sources[0]?.citation).toBe('Udomkarnjananun et al., 2019, systematic review');
     const range = (await list('')).data.find((x) => x.id === 'calciphylaxis.stat.incidence-dialysis');
-    expect(range).toMatchObject({ value: null, low: 0.04, high: 4, comparator: 'about', studyType: 'article', year: null });
+    expect(range).toMatchObject({ value: null, low: 0.04, high: 4, comparator: 'about', primarySource: 'kodumudi-2020', studyType: 'review', year: 2020 });
   });
 
   it('filters by condition', async () => {
@@ -228,7 +228,7 @@ describe('GET /v1/statistics', () => {
 
   it('406s an unsupported Accept', async () => {
     const problem = expectProblem(await get('/v1/statistics', { accept: 'text/html' }), 406);
-    expect(problem.supported).toEqual(['application/json']);
+    expect(problem.supported).toEqual(['application/json', 'text/csv']);
   });
 });
 

@@ -225,7 +225,9 @@ export interface paths {
         };
         /**
          * List statistics across conditions
-         * @description Typed, cited figures from every condition, ordered by id. Filters combine with AND. `studyType`, `yearFrom` and `yearTo` match when any source the statistic cites qualifies (a source without a year never matches a year filter). `minConfidence` keeps that level and the better ones: high > medium > low > unknown.
+         * @description Typed, cited figures from every condition, ordered by id. Filters combine with AND. `studyType`, `yearFrom` and `yearTo` match the primary source (the work that produced the figure; one without a year never matches a year filter). `minConfidence` keeps that level and the better ones: high > medium > low > unknown. `minCertainty` does the same for the certainty of the evidence (high > moderate > low > very-low); figures not assessed never match it.
+         *
+         *     `Accept: text/csv` (or `?format=csv`) gives the same page as RFC 4180 CSV, one row per figure, with a header row: `id`, `conditionId`, `measure`, `estimateType`, `comparator`, `value`, `low`, `high`, `unit`, `intervalLevel`, `intervalLow`, `intervalHigh`, `events`, `sampleSize`, `population`, `outcome`, `timepoint`, `timepointMonths`, `comparedWithLabel`, `comparedWithTreatmentId`, `treatmentId`, `treatmentName`, `studyDesign`, `certainty`, `certaintyBasis`, `confidence`, `primarySource`, `primarySourceCitation`, `primarySourceDoi`, `primarySourcePmid`, `primarySourceUrl`, `studyType`, `year`, `sources`, `text`, `lastReviewed`, `disclaimer`. Nested fields are flattened (`intervalLow`, `comparedWithLabel`, …), `sources` lists the cited ids separated by `;`, and an empty cell is null. Pagination is the same as for JSON: follow the `Link: rel="next"` header.
          */
         get: operations["listStatistics"];
         put?: never;
@@ -626,7 +628,7 @@ export interface components {
         };
         /**
          * SourceRef
-         * @description A cited source; full details at /v1/sources/{id}
+         * @description A citation of a work by one item: which work, where in it, and how to reach it; full details at /v1/sources/{id}
          */
         SourceRef: {
             /** @example udomkarnjananun-2019 */
@@ -636,6 +638,10 @@ export interface components {
              * @example Udomkarnjananun et al., 2019, systematic review
              */
             citation: string;
+            locator: string | null;
+            doi: string | null;
+            pmid: string | null;
+            url: string | null;
         };
         /**
          * Source
@@ -645,7 +651,7 @@ export interface components {
             /** @example an-2015 */
             id: string;
             /** @enum {unknown} */
-            kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+            kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
             year: number | null;
             title: string | null;
             label: string | null;
@@ -674,7 +680,7 @@ export interface components {
         };
         /**
          * Statistic
-         * @description A typed, cited figure: value or range, unit, population, timepoint, source.
+         * @description A typed, cited figure: value or range, unit, population, timepoint, its interval and denominator, the design and certainty of the evidence, and its sources. `confidence` is how sure the curators are that the sources say exactly this; `certainty` is how strong the evidence is.
          */
         Statistic: {
             /** @example calciphylaxis.stat.usage-sodium-thiosulfate */
@@ -682,18 +688,59 @@ export interface components {
             /** @example calciphylaxis */
             conditionId: string;
             /** @enum {unknown} */
-            measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+            measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
             value: number | null;
             low: number | null;
             high: number | null;
-            /** @example % */
-            unit: string;
+            /**
+             * @example %
+             * @enum {unknown}
+             */
+            unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
             comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
             population: string;
             outcome: string | null;
             timepoint: string | null;
             timepointMonths: number | null;
+            /**
+             * @description What kind of number this is: a proportion, a rate, or an effect measure such as a hazard ratio
+             * @enum {unknown}
+             */
+            estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+            interval: {
+                /**
+                 * @description Confidence level, e.g. 0.95
+                 * @example 0.95
+                 */
+                level: number;
+                low: number;
+                high: number;
+            } | null;
+            events: number | null;
             sampleSize: number | null;
+            comparedWith: {
+                label: string;
+                treatment: {
+                    id: string;
+                    name: string;
+                } | null;
+            } | null;
+            /**
+             * @description Design of the study that produced the figure
+             * @enum {unknown}
+             */
+            studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+            /**
+             * @description Id of the work that produced the figure; the other sources relay it
+             * @example udomkarnjananun-2019
+             */
+            primarySource: string;
+            /**
+             * @description Certainty of the evidence (GRADE levels), or not-assessed
+             * @enum {unknown}
+             */
+            certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+            certaintyBasis: string | null;
             treatment: {
                 id: string;
                 name: string;
@@ -701,12 +748,12 @@ export interface components {
             /** @description The figure as one citable sentence */
             text: string;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
             /** @enum {unknown} */
-            studyType: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+            studyType: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
             year: number | null;
             sources: components["schemas"]["SourceRef"][];
         };
@@ -724,7 +771,7 @@ export interface components {
             match: "exact" | "broader" | "narrower" | "related";
             note: string | null;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -739,7 +786,7 @@ export interface components {
             name: string;
             text: string;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -752,7 +799,7 @@ export interface components {
             name: string;
             text: string;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -768,7 +815,7 @@ export interface components {
             name: string;
             text: string;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -783,7 +830,7 @@ export interface components {
             name: string;
             text: string;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -792,6 +839,29 @@ export interface components {
             method: "clinical" | "biopsy" | "lab" | "imaging";
             purpose: string;
             risks: string | null;
+        };
+        /**
+         * DifferentialDiagnosis
+         * @description A condition a clinician rules out, and how it differs
+         */
+        DifferentialDiagnosis: {
+            /** @description Stable id: never changes when the wording is edited */
+            id: string;
+            name: string;
+            text: string;
+            /**
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
+             * @enum {unknown}
+             */
+            confidence: "high" | "medium" | "low" | "unknown";
+            sources: components["schemas"]["SourceRef"][];
+            code: {
+                /** @enum {unknown} */
+                system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                /** @example L88 */
+                code: string;
+                display: string | null;
+            } | null;
         };
         /** TreatmentCode */
         TreatmentCode: {
@@ -808,7 +878,7 @@ export interface components {
             name: string;
             text: string;
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -837,6 +907,8 @@ export interface components {
             text: string;
             sources: components["schemas"]["SourceRef"][];
             url: string | null;
+            /** @description Whether the knowledge base holds a document for the linked condition */
+            inKnowledgeBase: boolean;
         };
         /** ConditionSummary */
         ConditionSummary: {
@@ -878,6 +950,10 @@ export interface components {
             treatments: components["schemas"]["Treatment"][];
             prognosis: components["schemas"]["Statement"][];
             prevention: components["schemas"]["Statement"][];
+            /** @description Signs that should send someone to a doctor */
+            whenToSeekCare: components["schemas"]["Statement"][];
+            /** @description Conditions a clinician rules out */
+            differentialDiagnosis: components["schemas"]["DifferentialDiagnosis"][];
             statistics: components["schemas"]["Statistic"][];
             /** @description Estimates of the same measure side by side, so conflicting or complementary figures are seen together */
             statisticGroups: {
@@ -921,7 +997,7 @@ export interface components {
              * @example symptoms
              * @enum {unknown}
              */
-            section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+            section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
             /**
              * @description Short label; for a statistic, its measure and outcome
              * @example Purple net-like (livedo-like) patches
@@ -934,7 +1010,7 @@ export interface components {
             text: string;
             sources: components["schemas"]["SourceRef"][];
             /**
-             * @description How sure the curators are: high = several independent reputable sources agree
+             * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
              * @enum {unknown}
              */
             confidence: "high" | "medium" | "low" | "unknown";
@@ -1210,7 +1286,10 @@ export interface operations {
                     name: string;
                     aliases: string[];
                     summary: string;
-                    summarySources: string[];
+                    summarySources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     lastReviewed: string;
                     codes: {
                         /** @enum {unknown} */
@@ -1226,7 +1305,7 @@ export interface operations {
                     sources: {
                         id: string;
                         /** @enum {unknown} */
-                        kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         title: string | null;
                         label: string | null;
@@ -1249,9 +1328,13 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         frequency: "common" | "occasional" | "rare" | "unknown";
                         relatedCondition: string | null;
@@ -1260,17 +1343,25 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                     }[];
                     riskFactors: {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         type: "demographic" | "condition" | "medication" | "lab";
                     }[];
@@ -1278,17 +1369,25 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                     }[];
                     diagnosis: {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         method: "clinical" | "biopsy" | "lab" | "imaging";
                         purpose: string;
@@ -1298,9 +1397,13 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         type: "medication" | "procedure" | "therapy" | "transplant" | "supportive" | "approach";
                         route: string | null;
@@ -1319,36 +1422,95 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                     }[];
                     prevention: {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
+                    }[];
+                    whenToSeekCare: {
+                        id: string;
+                        name: string;
+                        text: string;
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
+                        /** @enum {unknown} */
+                        confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
+                    }[];
+                    differentialDiagnosis: {
+                        id: string;
+                        name: string;
+                        text: string;
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
+                        /** @enum {unknown} */
+                        confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
+                        code: {
+                            /** @enum {unknown} */
+                            system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                            code: string;
+                            display: string | null;
+                        } | null;
                     }[];
                     statistics: {
                         id: string;
                         /** @enum {unknown} */
-                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                         value: number | null;
                         low: number | null;
                         high: number | null;
                         /** @enum {unknown} */
-                        unit: "%" | "patients" | "cases" | "studies";
+                        unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                         comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                         population: string;
                         outcome: string | null;
                         timepoint: string | null;
                         timepointMonths: number | null;
+                        /** @enum {unknown} */
+                        estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                        interval: {
+                            level: number;
+                            low: number;
+                            high: number;
+                        } | null;
+                        events: number | null;
                         sampleSize: number | null;
+                        comparedWith: {
+                            label: string;
+                            treatment: string | null;
+                        } | null;
+                        /** @enum {unknown} */
+                        studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                        primarySource: string;
+                        /** @enum {unknown} */
+                        certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                        certaintyBasis: string | null;
                         treatment: string | null;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
                     }[];
@@ -1358,7 +1520,10 @@ export interface operations {
                         /** @enum {unknown} */
                         relation: "underlying-cause" | "risk-factor" | "complication" | "associated" | "differential";
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                     }[];
                 };
             };
@@ -1469,10 +1634,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path: {
@@ -1582,7 +1747,10 @@ export interface operations {
                     name: string;
                     aliases: string[];
                     summary: string;
-                    summarySources: string[];
+                    summarySources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     lastReviewed: string;
                     codes: {
                         /** @enum {unknown} */
@@ -1598,7 +1766,7 @@ export interface operations {
                     sources: {
                         id: string;
                         /** @enum {unknown} */
-                        kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         title: string | null;
                         label: string | null;
@@ -1621,9 +1789,13 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         frequency: "common" | "occasional" | "rare" | "unknown";
                         relatedCondition: string | null;
@@ -1632,17 +1804,25 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                     }[];
                     riskFactors: {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         type: "demographic" | "condition" | "medication" | "lab";
                     }[];
@@ -1650,17 +1830,25 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                     }[];
                     diagnosis: {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         method: "clinical" | "biopsy" | "lab" | "imaging";
                         purpose: string;
@@ -1670,9 +1858,13 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                         /** @enum {unknown} */
                         type: "medication" | "procedure" | "therapy" | "transplant" | "supportive" | "approach";
                         route: string | null;
@@ -1691,36 +1883,95 @@ export interface operations {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
                     }[];
                     prevention: {
                         id: string;
                         name: string;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
+                    }[];
+                    whenToSeekCare: {
+                        id: string;
+                        name: string;
+                        text: string;
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
+                        /** @enum {unknown} */
+                        confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
+                    }[];
+                    differentialDiagnosis: {
+                        id: string;
+                        name: string;
+                        text: string;
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
+                        /** @enum {unknown} */
+                        confidence: "high" | "medium" | "low" | "unknown";
+                        questions?: string[];
+                        code: {
+                            /** @enum {unknown} */
+                            system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                            code: string;
+                            display: string | null;
+                        } | null;
                     }[];
                     statistics: {
                         id: string;
                         /** @enum {unknown} */
-                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                         value: number | null;
                         low: number | null;
                         high: number | null;
                         /** @enum {unknown} */
-                        unit: "%" | "patients" | "cases" | "studies";
+                        unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                         comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                         population: string;
                         outcome: string | null;
                         timepoint: string | null;
                         timepointMonths: number | null;
+                        /** @enum {unknown} */
+                        estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                        interval: {
+                            level: number;
+                            low: number;
+                            high: number;
+                        } | null;
+                        events: number | null;
                         sampleSize: number | null;
+                        comparedWith: {
+                            label: string;
+                            treatment: string | null;
+                        } | null;
+                        /** @enum {unknown} */
+                        studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                        primarySource: string;
+                        /** @enum {unknown} */
+                        certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                        certaintyBasis: string | null;
                         treatment: string | null;
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                         /** @enum {unknown} */
                         confidence: "high" | "medium" | "low" | "unknown";
                     }[];
@@ -1730,7 +1981,10 @@ export interface operations {
                         /** @enum {unknown} */
                         relation: "underlying-cause" | "risk-factor" | "complication" | "associated" | "differential";
                         text: string;
-                        sources: string[];
+                        sources: (string | {
+                            id: string;
+                            locator: string | null;
+                        })[];
                     }[];
                 };
             };
@@ -2090,7 +2344,10 @@ export interface operations {
                     name?: string;
                     aliases?: string[];
                     summary?: string;
-                    summarySources?: string[];
+                    summarySources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     lastReviewed?: string;
                 };
                 /**
@@ -2102,7 +2359,10 @@ export interface operations {
                     name?: string;
                     aliases?: string[];
                     summary?: string;
-                    summarySources?: string[];
+                    summarySources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     lastReviewed?: string;
                 };
             };
@@ -2267,10 +2527,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path: {
@@ -2283,7 +2543,7 @@ export interface operations {
                  * @description Section name
                  * @example risk-factors
                  */
-                section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics" | "sources";
+                section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "differential-diagnosis" | "statistics" | "sources";
             };
             cookie?: never;
         };
@@ -2385,7 +2645,7 @@ export interface operations {
                  * @description The condition section the fact belongs to
                  * @example symptoms
                  */
-                section?: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+                section?: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
                 /**
                  * @description Only facts with exactly this confidence
                  * @example high
@@ -2401,10 +2661,10 @@ export interface operations {
                 /** @description Opaque cursor from page.nextCursor */
                 cursor?: string;
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path?: never;
@@ -2532,9 +2792,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     frequency: "common" | "occasional" | "rare" | "unknown";
                     relatedCondition: string | null;
@@ -2552,9 +2816,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                 } | {
                     /**
                      * @description Id of the condition the item belongs to
@@ -2569,9 +2837,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     type: "demographic" | "condition" | "medication" | "lab";
                 } | {
@@ -2588,9 +2860,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                 } | {
                     /**
                      * @description Id of the condition the item belongs to
@@ -2605,9 +2881,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     method: "clinical" | "biopsy" | "lab" | "imaging";
                     purpose: string;
@@ -2626,9 +2906,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     type: "medication" | "procedure" | "therapy" | "transplant" | "supportive" | "approach";
                     route: string | null;
@@ -2656,9 +2940,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                 } | {
                     /**
                      * @description Id of the condition the item belongs to
@@ -2673,9 +2961,61 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
+                } | {
+                    /**
+                     * @description Id of the condition the item belongs to
+                     * @example calciphylaxis
+                     */
+                    conditionId: string;
+                    /**
+                     * @description The section (kebab-case, as in /v1/conditions/{id}/{section})
+                     * @enum {string}
+                     */
+                    section: "when-to-seek-care";
+                    id: string;
+                    name: string;
+                    text: string;
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
+                    /** @enum {unknown} */
+                    confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
+                } | {
+                    /**
+                     * @description Id of the condition the item belongs to
+                     * @example calciphylaxis
+                     */
+                    conditionId: string;
+                    /**
+                     * @description The section (kebab-case, as in /v1/conditions/{id}/{section})
+                     * @enum {string}
+                     */
+                    section: "differential-diagnosis";
+                    id: string;
+                    name: string;
+                    text: string;
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
+                    /** @enum {unknown} */
+                    confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
+                    code: {
+                        /** @enum {unknown} */
+                        system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                        code: string;
+                        display: string | null;
+                    } | null;
                 };
             };
         };
@@ -2701,7 +3041,7 @@ export interface operations {
                          * @example symptoms
                          * @enum {unknown}
                          */
-                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
                         /**
                          * @description Short label; for a statistic, its measure and outcome
                          * @example Purple net-like (livedo-like) patches
@@ -2714,7 +3054,7 @@ export interface operations {
                         text: string;
                         sources: components["schemas"]["SourceRef"][];
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
@@ -2833,10 +3173,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path: {
@@ -2871,7 +3211,7 @@ export interface operations {
                          * @example symptoms
                          * @enum {unknown}
                          */
-                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
                         /**
                          * @description Short label; for a statistic, its measure and outcome
                          * @example Purple net-like (livedo-like) patches
@@ -2884,7 +3224,7 @@ export interface operations {
                         text: string;
                         sources: components["schemas"]["SourceRef"][];
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
@@ -3015,9 +3355,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     frequency: "common" | "occasional" | "rare" | "unknown";
                     relatedCondition: string | null;
@@ -3035,9 +3379,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                 } | {
                     /**
                      * @description Id of the condition the item belongs to
@@ -3052,9 +3400,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     type: "demographic" | "condition" | "medication" | "lab";
                 } | {
@@ -3071,9 +3423,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                 } | {
                     /**
                      * @description Id of the condition the item belongs to
@@ -3088,9 +3444,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     method: "clinical" | "biopsy" | "lab" | "imaging";
                     purpose: string;
@@ -3109,9 +3469,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     type: "medication" | "procedure" | "therapy" | "transplant" | "supportive" | "approach";
                     route: string | null;
@@ -3139,9 +3503,13 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                 } | {
                     /**
                      * @description Id of the condition the item belongs to
@@ -3156,9 +3524,61 @@ export interface operations {
                     id: string;
                     name: string;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
+                } | {
+                    /**
+                     * @description Id of the condition the item belongs to
+                     * @example calciphylaxis
+                     */
+                    conditionId: string;
+                    /**
+                     * @description The section (kebab-case, as in /v1/conditions/{id}/{section})
+                     * @enum {string}
+                     */
+                    section: "when-to-seek-care";
+                    id: string;
+                    name: string;
+                    text: string;
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
+                    /** @enum {unknown} */
+                    confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
+                } | {
+                    /**
+                     * @description Id of the condition the item belongs to
+                     * @example calciphylaxis
+                     */
+                    conditionId: string;
+                    /**
+                     * @description The section (kebab-case, as in /v1/conditions/{id}/{section})
+                     * @enum {string}
+                     */
+                    section: "differential-diagnosis";
+                    id: string;
+                    name: string;
+                    text: string;
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
+                    /** @enum {unknown} */
+                    confidence: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
+                    code: {
+                        /** @enum {unknown} */
+                        system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                        code: string;
+                        display: string | null;
+                    } | null;
                 };
             };
         };
@@ -3184,7 +3604,7 @@ export interface operations {
                          * @example symptoms
                          * @enum {unknown}
                          */
-                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
                         /**
                          * @description Short label; for a statistic, its measure and outcome
                          * @example Purple net-like (livedo-like) patches
@@ -3197,7 +3617,7 @@ export interface operations {
                         text: string;
                         sources: components["schemas"]["SourceRef"][];
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
@@ -3568,9 +3988,13 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     text?: string;
-                    sources?: string[];
+                    sources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence?: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     frequency?: "common" | "occasional" | "rare" | "unknown";
                     relatedCondition?: string | null;
@@ -3590,6 +4014,12 @@ export interface operations {
                         code: string;
                         display: string | null;
                     }[];
+                    code?: {
+                        /** @enum {unknown} */
+                        system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                        code: string;
+                        display: string | null;
+                    } | null;
                 };
                 /**
                  * @example {
@@ -3603,9 +4033,13 @@ export interface operations {
                 "application/merge-patch+json": {
                     name?: string;
                     text?: string;
-                    sources?: string[];
+                    sources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence?: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     frequency?: "common" | "occasional" | "rare" | "unknown";
                     relatedCondition?: string | null;
@@ -3625,6 +4059,12 @@ export interface operations {
                         code: string;
                         display: string | null;
                     }[];
+                    code?: {
+                        /** @enum {unknown} */
+                        system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                        code: string;
+                        display: string | null;
+                    } | null;
                 };
             };
         };
@@ -3650,7 +4090,7 @@ export interface operations {
                          * @example symptoms
                          * @enum {unknown}
                          */
-                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+                        section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
                         /**
                          * @description Short label; for a statistic, its measure and outcome
                          * @example Purple net-like (livedo-like) patches
@@ -3663,7 +4103,7 @@ export interface operations {
                         text: string;
                         sources: components["schemas"]["SourceRef"][];
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
@@ -3839,7 +4279,7 @@ export interface operations {
                  * @description The condition section the fact belongs to
                  * @example symptoms
                  */
-                section?: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "treatments" | "prognosis" | "prevention" | "statistics";
+                section?: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics";
                 /**
                  * @description Only facts with exactly this confidence
                  * @example high
@@ -3855,10 +4295,10 @@ export interface operations {
                 /** @description Opaque cursor from page.nextCursor */
                 cursor?: string;
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path: {
@@ -3967,6 +4407,11 @@ export interface operations {
                 /** @description Opaque cursor from page.nextCursor */
                 cursor?: string;
                 /**
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
+                 * @example markdown
+                 */
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
+                /**
                  * @description Condition id
                  * @example calciphylaxis
                  */
@@ -3980,19 +4425,34 @@ export interface operations {
                  * @description What the figure measures. `mortality` and `survival` are one outcome seen from two sides: either returns both, so conflicting or complementary estimates come together.
                  * @example mortality
                  */
-                measure?: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                measure?: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                 /**
-                 * @description Kind of a cited source
-                 * @example systematic-review
+                 * @description Kind of estimate, e.g. hazard-ratio for effect measures
+                 * @example hazard-ratio
                  */
-                studyType?: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                estimateType?: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
                 /**
-                 * @description A cited source was published in or after this year
+                 * @description Design of the study that produced the figure
+                 * @example meta-analysis
+                 */
+                studyDesign?: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                /**
+                 * @description Lowest certainty of the evidence to include (high > moderate > low > very-low); not-assessed figures are excluded
+                 * @example low
+                 */
+                minCertainty?: "high" | "moderate" | "low" | "very-low";
+                /**
+                 * @description Kind of the primary source
+                 * @example meta-analysis
+                 */
+                studyType?: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                /**
+                 * @description The primary source was published in or after this year
                  * @example 2015
                  */
                 yearFrom?: number;
                 /**
-                 * @description A cited source was published in or before this year
+                 * @description The primary source was published in or before this year
                  * @example 2020
                  */
                 yearTo?: number;
@@ -4024,6 +4484,7 @@ export interface operations {
                          */
                         disclaimer: string;
                     };
+                    "text/csv": string;
                 };
             };
             /** @description RFC 9457 problem details, served as application/problem+json */
@@ -4129,21 +4590,42 @@ export interface operations {
                     conditionId: string;
                     id: string;
                     /** @enum {unknown} */
-                    measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                    measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                     value: number | null;
                     low: number | null;
                     high: number | null;
                     /** @enum {unknown} */
-                    unit: "%" | "patients" | "cases" | "studies";
+                    unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                     comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                     population: string;
                     outcome: string | null;
                     timepoint: string | null;
                     timepointMonths: number | null;
+                    /** @enum {unknown} */
+                    estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                    interval: {
+                        level: number;
+                        low: number;
+                        high: number;
+                    } | null;
+                    events: number | null;
                     sampleSize: number | null;
+                    comparedWith: {
+                        label: string;
+                        treatment: string | null;
+                    } | null;
+                    /** @enum {unknown} */
+                    studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                    primarySource: string;
+                    /** @enum {unknown} */
+                    certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                    certaintyBasis: string | null;
                     treatment: string | null;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
                 };
@@ -4162,18 +4644,59 @@ export interface operations {
                         /** @example calciphylaxis */
                         conditionId: string;
                         /** @enum {unknown} */
-                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                         value: number | null;
                         low: number | null;
                         high: number | null;
-                        /** @example % */
-                        unit: string;
+                        /**
+                         * @example %
+                         * @enum {unknown}
+                         */
+                        unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                         comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                         population: string;
                         outcome: string | null;
                         timepoint: string | null;
                         timepointMonths: number | null;
+                        /**
+                         * @description What kind of number this is: a proportion, a rate, or an effect measure such as a hazard ratio
+                         * @enum {unknown}
+                         */
+                        estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                        interval: {
+                            /**
+                             * @description Confidence level, e.g. 0.95
+                             * @example 0.95
+                             */
+                            level: number;
+                            low: number;
+                            high: number;
+                        } | null;
+                        events: number | null;
                         sampleSize: number | null;
+                        comparedWith: {
+                            label: string;
+                            treatment: {
+                                id: string;
+                                name: string;
+                            } | null;
+                        } | null;
+                        /**
+                         * @description Design of the study that produced the figure
+                         * @enum {unknown}
+                         */
+                        studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                        /**
+                         * @description Id of the work that produced the figure; the other sources relay it
+                         * @example udomkarnjananun-2019
+                         */
+                        primarySource: string;
+                        /**
+                         * @description Certainty of the evidence (GRADE levels), or not-assessed
+                         * @enum {unknown}
+                         */
+                        certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                        certaintyBasis: string | null;
                         treatment: {
                             id: string;
                             name: string;
@@ -4181,12 +4704,12 @@ export interface operations {
                         /** @description The figure as one citable sentence */
                         text: string;
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
                         /** @enum {unknown} */
-                        studyType: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        studyType: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         sources: components["schemas"]["SourceRef"][];
                         /**
@@ -4299,10 +4822,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path: {
@@ -4328,18 +4851,59 @@ export interface operations {
                         /** @example calciphylaxis */
                         conditionId: string;
                         /** @enum {unknown} */
-                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                         value: number | null;
                         low: number | null;
                         high: number | null;
-                        /** @example % */
-                        unit: string;
+                        /**
+                         * @example %
+                         * @enum {unknown}
+                         */
+                        unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                         comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                         population: string;
                         outcome: string | null;
                         timepoint: string | null;
                         timepointMonths: number | null;
+                        /**
+                         * @description What kind of number this is: a proportion, a rate, or an effect measure such as a hazard ratio
+                         * @enum {unknown}
+                         */
+                        estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                        interval: {
+                            /**
+                             * @description Confidence level, e.g. 0.95
+                             * @example 0.95
+                             */
+                            level: number;
+                            low: number;
+                            high: number;
+                        } | null;
+                        events: number | null;
                         sampleSize: number | null;
+                        comparedWith: {
+                            label: string;
+                            treatment: {
+                                id: string;
+                                name: string;
+                            } | null;
+                        } | null;
+                        /**
+                         * @description Design of the study that produced the figure
+                         * @enum {unknown}
+                         */
+                        studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                        /**
+                         * @description Id of the work that produced the figure; the other sources relay it
+                         * @example udomkarnjananun-2019
+                         */
+                        primarySource: string;
+                        /**
+                         * @description Certainty of the evidence (GRADE levels), or not-assessed
+                         * @enum {unknown}
+                         */
+                        certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                        certaintyBasis: string | null;
                         treatment: {
                             id: string;
                             name: string;
@@ -4347,12 +4911,12 @@ export interface operations {
                         /** @description The figure as one citable sentence */
                         text: string;
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
                         /** @enum {unknown} */
-                        studyType: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        studyType: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         sources: components["schemas"]["SourceRef"][];
                         /**
@@ -4481,21 +5045,42 @@ export interface operations {
                     conditionId: string;
                     id: string;
                     /** @enum {unknown} */
-                    measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                    measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                     value: number | null;
                     low: number | null;
                     high: number | null;
                     /** @enum {unknown} */
-                    unit: "%" | "patients" | "cases" | "studies";
+                    unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                     comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                     population: string;
                     outcome: string | null;
                     timepoint: string | null;
                     timepointMonths: number | null;
+                    /** @enum {unknown} */
+                    estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                    interval: {
+                        level: number;
+                        low: number;
+                        high: number;
+                    } | null;
+                    events: number | null;
                     sampleSize: number | null;
+                    comparedWith: {
+                        label: string;
+                        treatment: string | null;
+                    } | null;
+                    /** @enum {unknown} */
+                    studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                    primarySource: string;
+                    /** @enum {unknown} */
+                    certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                    certaintyBasis: string | null;
                     treatment: string | null;
                     text: string;
-                    sources: string[];
+                    sources: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence: "high" | "medium" | "low" | "unknown";
                 };
@@ -4514,18 +5099,59 @@ export interface operations {
                         /** @example calciphylaxis */
                         conditionId: string;
                         /** @enum {unknown} */
-                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                         value: number | null;
                         low: number | null;
                         high: number | null;
-                        /** @example % */
-                        unit: string;
+                        /**
+                         * @example %
+                         * @enum {unknown}
+                         */
+                        unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                         comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                         population: string;
                         outcome: string | null;
                         timepoint: string | null;
                         timepointMonths: number | null;
+                        /**
+                         * @description What kind of number this is: a proportion, a rate, or an effect measure such as a hazard ratio
+                         * @enum {unknown}
+                         */
+                        estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                        interval: {
+                            /**
+                             * @description Confidence level, e.g. 0.95
+                             * @example 0.95
+                             */
+                            level: number;
+                            low: number;
+                            high: number;
+                        } | null;
+                        events: number | null;
                         sampleSize: number | null;
+                        comparedWith: {
+                            label: string;
+                            treatment: {
+                                id: string;
+                                name: string;
+                            } | null;
+                        } | null;
+                        /**
+                         * @description Design of the study that produced the figure
+                         * @enum {unknown}
+                         */
+                        studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                        /**
+                         * @description Id of the work that produced the figure; the other sources relay it
+                         * @example udomkarnjananun-2019
+                         */
+                        primarySource: string;
+                        /**
+                         * @description Certainty of the evidence (GRADE levels), or not-assessed
+                         * @enum {unknown}
+                         */
+                        certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                        certaintyBasis: string | null;
                         treatment: {
                             id: string;
                             name: string;
@@ -4533,12 +5159,12 @@ export interface operations {
                         /** @description The figure as one citable sentence */
                         text: string;
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
                         /** @enum {unknown} */
-                        studyType: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        studyType: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         sources: components["schemas"]["SourceRef"][];
                         /**
@@ -4899,21 +5525,42 @@ export interface operations {
                  */
                 "application/json": {
                     /** @enum {unknown} */
-                    measure?: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                    measure?: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                     value?: number | null;
                     low?: number | null;
                     high?: number | null;
                     /** @enum {unknown} */
-                    unit?: "%" | "patients" | "cases" | "studies";
+                    unit?: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                     comparator?: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                     population?: string;
                     outcome?: string | null;
                     timepoint?: string | null;
                     timepointMonths?: number | null;
+                    /** @enum {unknown} */
+                    estimateType?: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                    interval?: {
+                        level: number;
+                        low: number;
+                        high: number;
+                    } | null;
+                    events?: number | null;
                     sampleSize?: number | null;
+                    comparedWith?: {
+                        label: string;
+                        treatment: string | null;
+                    } | null;
+                    /** @enum {unknown} */
+                    studyDesign?: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                    primarySource?: string;
+                    /** @enum {unknown} */
+                    certainty?: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                    certaintyBasis?: string | null;
                     treatment?: string | null;
                     text?: string;
-                    sources?: string[];
+                    sources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence?: "high" | "medium" | "low" | "unknown";
                 };
@@ -4925,21 +5572,42 @@ export interface operations {
                  */
                 "application/merge-patch+json": {
                     /** @enum {unknown} */
-                    measure?: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                    measure?: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                     value?: number | null;
                     low?: number | null;
                     high?: number | null;
                     /** @enum {unknown} */
-                    unit?: "%" | "patients" | "cases" | "studies";
+                    unit?: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                     comparator?: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                     population?: string;
                     outcome?: string | null;
                     timepoint?: string | null;
                     timepointMonths?: number | null;
+                    /** @enum {unknown} */
+                    estimateType?: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                    interval?: {
+                        level: number;
+                        low: number;
+                        high: number;
+                    } | null;
+                    events?: number | null;
                     sampleSize?: number | null;
+                    comparedWith?: {
+                        label: string;
+                        treatment: string | null;
+                    } | null;
+                    /** @enum {unknown} */
+                    studyDesign?: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                    primarySource?: string;
+                    /** @enum {unknown} */
+                    certainty?: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                    certaintyBasis?: string | null;
                     treatment?: string | null;
                     text?: string;
-                    sources?: string[];
+                    sources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence?: "high" | "medium" | "low" | "unknown";
                 };
@@ -4958,18 +5626,59 @@ export interface operations {
                         /** @example calciphylaxis */
                         conditionId: string;
                         /** @enum {unknown} */
-                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share";
+                        measure: "incidence" | "prevalence" | "mortality" | "survival" | "usage" | "response-rate" | "benefit-rate" | "recovery" | "demographic-share" | "age";
                         value: number | null;
                         low: number | null;
                         high: number | null;
-                        /** @example % */
-                        unit: string;
+                        /**
+                         * @example %
+                         * @enum {unknown}
+                         */
+                        unit: "%" | "patients" | "cases" | "studies" | "ratio" | "years" | "months" | "days" | "people" | "per-1000-person-years" | "per-100000-person-years" | "per-100000-population" | "per-million-population";
                         comparator: ("about" | "more-than" | "less-than" | "at-least" | "exactly") | null;
                         population: string;
                         outcome: string | null;
                         timepoint: string | null;
                         timepointMonths: number | null;
+                        /**
+                         * @description What kind of number this is: a proportion, a rate, or an effect measure such as a hazard ratio
+                         * @enum {unknown}
+                         */
+                        estimateType: "proportion" | "rate" | "count" | "mean" | "median" | "risk-ratio" | "odds-ratio" | "hazard-ratio" | "risk-difference" | "other";
+                        interval: {
+                            /**
+                             * @description Confidence level, e.g. 0.95
+                             * @example 0.95
+                             */
+                            level: number;
+                            low: number;
+                            high: number;
+                        } | null;
+                        events: number | null;
                         sampleSize: number | null;
+                        comparedWith: {
+                            label: string;
+                            treatment: {
+                                id: string;
+                                name: string;
+                            } | null;
+                        } | null;
+                        /**
+                         * @description Design of the study that produced the figure
+                         * @enum {unknown}
+                         */
+                        studyDesign: "meta-analysis" | "systematic-review" | "randomized-trial" | "cohort" | "case-control" | "cross-sectional" | "registry" | "case-series" | "case-report" | "narrative-review" | "expert-opinion" | "unknown";
+                        /**
+                         * @description Id of the work that produced the figure; the other sources relay it
+                         * @example udomkarnjananun-2019
+                         */
+                        primarySource: string;
+                        /**
+                         * @description Certainty of the evidence (GRADE levels), or not-assessed
+                         * @enum {unknown}
+                         */
+                        certainty: "high" | "moderate" | "low" | "very-low" | "not-assessed";
+                        certaintyBasis: string | null;
                         treatment: {
                             id: string;
                             name: string;
@@ -4977,12 +5686,12 @@ export interface operations {
                         /** @description The figure as one citable sentence */
                         text: string;
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
                         /** @enum {unknown} */
-                        studyType: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        studyType: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         sources: components["schemas"]["SourceRef"][];
                         /**
@@ -5278,7 +5987,7 @@ export interface operations {
                         name: string;
                         text: string;
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
@@ -5399,9 +6108,13 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     text?: string;
-                    sources?: string[];
+                    sources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence?: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     type?: "medication" | "procedure" | "therapy" | "transplant" | "supportive" | "approach";
                     route?: string | null;
@@ -5425,9 +6138,13 @@ export interface operations {
                 "application/merge-patch+json": {
                     name?: string;
                     text?: string;
-                    sources?: string[];
+                    sources?: (string | {
+                        id: string;
+                        locator: string | null;
+                    })[];
                     /** @enum {unknown} */
                     confidence?: "high" | "medium" | "low" | "unknown";
+                    questions?: string[];
                     /** @enum {unknown} */
                     type?: "medication" | "procedure" | "therapy" | "transplant" | "supportive" | "approach";
                     route?: string | null;
@@ -5457,7 +6174,7 @@ export interface operations {
                         name: string;
                         text: string;
                         /**
-                         * @description How sure the curators are: high = several independent reputable sources agree
+                         * @description How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)
                          * @enum {unknown}
                          */
                         confidence: "high" | "medium" | "low" | "unknown";
@@ -5650,7 +6367,7 @@ export interface operations {
                  * @description Kind of work
                  * @example case-series
                  */
-                kind?: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                kind?: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                 /**
                  * @description How sure it is that this is the work cited
                  * @example confirmed
@@ -5791,7 +6508,7 @@ export interface operations {
                     definedIn: string;
                     id: string;
                     /** @enum {unknown} */
-                    kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                    kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                     year: number | null;
                     title: string | null;
                     label: string | null;
@@ -5823,7 +6540,7 @@ export interface operations {
                         /** @example an-2015 */
                         id: string;
                         /** @enum {unknown} */
-                        kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         title: string | null;
                         label: string | null;
@@ -5981,7 +6698,7 @@ export interface operations {
                         /** @example an-2015 */
                         id: string;
                         /** @enum {unknown} */
-                        kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         title: string | null;
                         label: string | null;
@@ -6150,7 +6867,7 @@ export interface operations {
                     definedIn: string;
                     id: string;
                     /** @enum {unknown} */
-                    kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                    kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                     year: number | null;
                     title: string | null;
                     label: string | null;
@@ -6182,7 +6899,7 @@ export interface operations {
                         /** @example an-2015 */
                         id: string;
                         /** @enum {unknown} */
-                        kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         title: string | null;
                         label: string | null;
@@ -6572,7 +7289,7 @@ export interface operations {
                      */
                     definedIn?: string;
                     /** @enum {unknown} */
-                    kind?: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                    kind?: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                     year?: number | null;
                     title?: string | null;
                     label?: string | null;
@@ -6604,7 +7321,7 @@ export interface operations {
                      */
                     definedIn?: string;
                     /** @enum {unknown} */
-                    kind?: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                    kind?: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                     year?: number | null;
                     title?: string | null;
                     label?: string | null;
@@ -6636,7 +7353,7 @@ export interface operations {
                         /** @example an-2015 */
                         id: string;
                         /** @enum {unknown} */
-                        kind: "systematic-review" | "review" | "case-series" | "cohort-study" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
+                        kind: "meta-analysis" | "systematic-review" | "randomized-trial" | "review" | "case-series" | "cohort-study" | "cross-sectional-study" | "registry" | "case-report" | "guideline" | "article" | "reference-website" | "database" | "unknown";
                         year: number | null;
                         title: string | null;
                         label: string | null;
@@ -6980,10 +7697,10 @@ export interface operations {
                 /** @description Opaque cursor from page.nextCursor */
                 cursor?: string;
                 /**
-                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
                  * @example markdown
                  */
-                format?: "json" | "markdown" | "jsonld" | "fhir";
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
             };
             header?: never;
             path?: never;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { CONTENT_DIR, PROJECT_ROOT } from '../paths.js';
 import { ContentError, formatProblem, loadContent } from '../content/load.js';
+import { contentWarnings } from '../content/validate.js';
 import { buildDatabase } from '../content/build.js';
 import { exportCorpus } from '../content/export.js';
 import { applyMigrations, openDatabase } from '../db/connection.js';
@@ -45,7 +46,9 @@ async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case 'validate': {
       const corpus = loadContent(contentDir);
-      console.log(`ok: ${corpus.length} condition file(s) valid`);
+      const warnings = contentWarnings(corpus);
+      for (const w of warnings) console.warn(`warning: ${formatProblem(w)}`);
+      console.log(`ok: ${corpus.length} condition file(s) valid${warnings.length ? `, ${warnings.length} warning(s)` : ''}`);
       return 0;
     }
     case 'build': {

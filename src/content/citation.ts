@@ -5,7 +5,11 @@
 import type { SourceContent } from './schema.js';
 
 const KIND_LABEL: Record<SourceContent['kind'], string> = {
+  'meta-analysis': 'meta-analysis',
   'systematic-review': 'systematic review',
+  'randomized-trial': 'randomized trial',
+  'cross-sectional-study': 'cross-sectional study',
+  registry: 'registry',
   review: 'review',
   'case-series': 'case series',
   'cohort-study': 'cohort study',

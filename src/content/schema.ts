@@ -26,7 +26,22 @@ export type Confidence = Static<typeof ConfidenceSchema>;
 
 export const CODE_SYSTEMS = ['icd10cm', 'icd9cm', 'icd11', 'snomedct', 'orphanet', 'mesh', 'umls', 'mondo', 'doid', 'atc', 'rxnorm'] as const;
 export const CODE_MATCHES = ['exact', 'broader', 'narrower', 'related'] as const;
-export const SOURCE_KINDS = ['systematic-review', 'review', 'case-series', 'cohort-study', 'case-report', 'guideline', 'article', 'reference-website', 'database', 'unknown'] as const;
+export const SOURCE_KINDS = [
+  'meta-analysis',
+  'systematic-review',
+  'randomized-trial',
+  'review',
+  'case-series',
+  'cohort-study',
+  'cross-sectional-study',
+  'registry',
+  'case-report',
+  'guideline',
+  'article',
+  'reference-website',
+  'database',
+  'unknown',
+] as const;
 export const ATTRIBUTIONS = ['confirmed', 'probable', 'unknown'] as const;
 export const SYMPTOM_FREQUENCIES = ['common', 'occasional', 'rare', 'unknown'] as const;
 export const RISK_FACTOR_TYPES = ['demographic', 'condition', 'medication', 'lab'] as const;
@@ -43,6 +58,7 @@ export const MEASURES = [
   'benefit-rate',
   'recovery',
   'demographic-share',
+  'age',
 ] as const;
 /**
  * Measures that answer the same question from opposite sides: a 1-year survival of 45.8% and a
@@ -55,6 +71,46 @@ export const MEASURE_FAMILIES: Partial<Record<(typeof MEASURES)[number], readonl
 };
 
 export const COMPARATORS = ['about', 'more-than', 'less-than', 'at-least', 'exactly'] as const;
+
+/** What kind of number a figure is: a share of people, a rate, an effect measure between two groups… */
+export const ESTIMATE_TYPES = ['proportion', 'rate', 'count', 'mean', 'median', 'risk-ratio', 'odds-ratio', 'hazard-ratio', 'risk-difference', 'other'] as const;
+/** Effect measures that compare two groups as a ratio: their unit is `ratio`, and they need `comparedWith`. */
+export const RATIO_ESTIMATES: readonly (typeof ESTIMATE_TYPES)[number][] = ['risk-ratio', 'odds-ratio', 'hazard-ratio'];
+/** The design of the study that produced a figure (not of the works that relay it). */
+export const STUDY_DESIGNS = [
+  'meta-analysis',
+  'systematic-review',
+  'randomized-trial',
+  'cohort',
+  'case-control',
+  'cross-sectional',
+  'registry',
+  'case-series',
+  'case-report',
+  'narrative-review',
+  'expert-opinion',
+  'unknown',
+] as const;
+/**
+ * Certainty of the evidence (GRADE's four levels), best first, or `not-assessed`. It is not the
+ * curators' `confidence`: a figure can be quoted exactly (high confidence) from weak evidence.
+ */
+export const CERTAINTY_LEVELS = ['high', 'moderate', 'low', 'very-low', 'not-assessed'] as const;
+export const UNITS = [
+  '%',
+  'patients',
+  'cases',
+  'studies',
+  'ratio',
+  'years',
+  'months',
+  'days',
+  'people',
+  'per-1000-person-years',
+  'per-100000-person-years',
+  'per-100000-population',
+  'per-million-population',
+] as const;
 
 /** Per-code pattern: a malformed code is an error, not a silent mismatch at lookup time. */
 export const CODE_PATTERNS: Record<(typeof CODE_SYSTEMS)[number], RegExp> = {
@@ -97,7 +153,28 @@ export const SourceSchema = Type.Object(
 );
 export type SourceContent = Static<typeof SourceSchema>;
 
-const SourceIds = Type.Array(Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80 }), { minItems: 1, maxItems: 20 });
+const SourceId = Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80 });
+/**
+ * One citation of a work by an item: its id, or the id with a locator saying where in the work the
+ * item is supported ("abstract", "Table 2"). The short form keeps content files readable.
+ */
+export const CitationContentSchema = Type.Union([SourceId, Type.Object({ id: SourceId, locator: Nullable(Text(120)) }, { additionalProperties: false })]);
+export type CitationContent = Static<typeof CitationContentSchema>;
+const SourceIds = Type.Array(CitationContentSchema, { minItems: 1, maxItems: 20 });
+
+/** A citation in its one canonical form. */
+export interface CitationRef {
+  id: string;
+  locator: string | null;
+}
+export function citationRef(c: CitationContent): CitationRef {
+  return typeof c === 'string' ? { id: c, locator: null } : { id: c.id, locator: c.locator };
+}
+/** The short form when there is no locator, so exported files stay as curators write them. */
+export function citationContent(id: string, locator: string | null): CitationContent {
+  return locator === null ? id : { id, locator };
+}
+export const citedIds = (list: readonly CitationContent[]): string[] => list.map((c) => (typeof c === 'string' ? c : c.id));
 
 /** Fields every statement (an atomic, citable fact) has, whatever its section. */
 const statementFields = {
@@ -106,6 +183,8 @@ const statementFields = {
   text: Text(),
   sources: SourceIds,
   confidence: ConfidenceSchema,
+  /** Short lay phrasings of questions this item answers; indexed for retrieval. */
+  questions: Type.Optional(Type.Array(Text(160), { maxItems: 8 })),
 };
 
 export const SymptomSchema = Type.Object(
@@ -128,6 +207,14 @@ export const DiagnosticSchema = Type.Object(
     method: literals(DIAGNOSTIC_METHODS),
     purpose: Text(300),
     risks: Nullable(Text(300)),
+  },
+  { additionalProperties: false },
+);
+export const DifferentialSchema = Type.Object(
+  {
+    ...statementFields,
+    /** The code of the condition a clinician rules out, where a verified one exists. */
+    code: Nullable(Type.Object({ system: literals(CODE_SYSTEMS), code: Text(40), display: Nullable(Text(200)) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -156,13 +243,37 @@ export const StatisticSchema = Type.Object(
     value: Nullable(Type.Number({ minimum: 0 })),
     low: Nullable(Type.Number({ minimum: 0 })),
     high: Nullable(Type.Number({ minimum: 0 })),
-    unit: Type.Enum(['%', 'patients', 'cases', 'studies']),
+    unit: literals(UNITS),
     comparator: Nullable(literals(COMPARATORS)),
     population: Text(300),
     outcome: Nullable(Text(200)),
     timepoint: Nullable(Text(80)),
     timepointMonths: Nullable(Type.Number({ minimum: 0, maximum: 1200 })),
+    estimateType: literals(ESTIMATE_TYPES),
+    /** A confidence interval; `low`/`high` above stay a reported range. */
+    interval: Nullable(
+      Type.Object(
+        { level: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }), low: Type.Number(), high: Type.Number() },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Numerator: the participants with the outcome, when reported. */
+    events: Nullable(Type.Integer({ format: 'int32', minimum: 0, maximum: 100000000 })),
+    /** The participants this figure is computed on (a subgroup's size for a subgroup figure). */
     sampleSize: Nullable(Type.Integer({ format: 'int32', minimum: 1, maximum: 100000000 })),
+    /** For effect measures: the comparison group. */
+    comparedWith: Nullable(
+      Type.Object(
+        { label: Text(200), treatment: Nullable(Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    studyDesign: literals(STUDY_DESIGNS),
+    /** The work that produced the figure; the other cited sources relay it. */
+    primarySource: SourceId,
+    certainty: literals(CERTAINTY_LEVELS),
+    /** Required unless not assessed: a GRADE rating reported by a named source, or the curators' reason. */
+    certaintyBasis: Nullable(Text(300)),
     /** Id of the treatment (in any condition) this figure is about, if any. */
     treatment: Nullable(Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120 })),
     text: Text(),
@@ -215,6 +326,8 @@ export const ConditionContentSchema = Type.Object(
     treatments: Type.Array(TreatmentSchema, { maxItems: SECTION_MAX }),
     prognosis: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
     prevention: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
+    whenToSeekCare: Type.Array(PlainStatementSchema, { maxItems: SECTION_MAX }),
+    differentialDiagnosis: Type.Array(DifferentialSchema, { maxItems: SECTION_MAX }),
     statistics: Type.Array(StatisticSchema, { maxItems: SECTION_MAX }),
     related: Type.Array(RelatedSchema, { maxItems: SECTION_MAX }),
   },
@@ -232,6 +345,8 @@ export const STATEMENT_SECTIONS = [
   { key: 'treatments', idKind: 'treatment' },
   { key: 'prognosis', idKind: 'prognosis' },
   { key: 'prevention', idKind: 'prevention' },
+  { key: 'whenToSeekCare', idKind: 'seek-care' },
+  { key: 'differentialDiagnosis', idKind: 'differential' },
 ] as const;
 export type StatementSectionKey = (typeof STATEMENT_SECTIONS)[number]['key'];
 

@@ -3,7 +3,7 @@
  * ids that belong to their condition and section, well-formed codes, numbers that make sense.
  */
 import { basename } from 'node:path';
-import { CODE_PATTERNS, STATEMENT_SECTIONS, statementsOf, type ConditionContent } from './schema.js';
+import { CODE_PATTERNS, RATIO_ESTIMATES, STATEMENT_SECTIONS, citationRef, citedIds, statementsOf, type CitationContent, type ConditionContent } from './schema.js';
 
 interface Problem {
   file: string;
@@ -59,13 +59,18 @@ export function referentialProblems(corpus: Input[]): Problem[] {
 
   // Pass 2: references and values.
   for (const { file, content: c } of corpus) {
-    const cite = (ids: string[], path: string) =>
-      ids.forEach((id, i) => {
-        if (!sourceAt.has(id)) problems.push({ file, path: `${path}/sources/${i}`, message: `unknown source id "${id}"` });
+    const citeAt = (list: readonly CitationContent[], path: string) => {
+      const seen = new Set<string>();
+      list.forEach((entry, i) => {
+        const { id } = citationRef(entry);
+        // A locator lives inside its citation, so it can only ever point at a work the item cites.
+        if (!sourceAt.has(id)) problems.push({ file, path: `${path}/${i}`, message: `unknown source id "${id}"` });
+        if (seen.has(id)) problems.push({ file, path: `${path}/${i}`, message: `source "${id}" is cited twice by this item` });
+        seen.add(id);
       });
-    c.summarySources.forEach((id, i) => {
-      if (!sourceAt.has(id)) problems.push({ file, path: `/summarySources/${i}`, message: `unknown source id "${id}"` });
-    });
+    };
+    const cite = (list: readonly CitationContent[], path: string) => citeAt(list, `${path}/sources`);
+    citeAt(c.summarySources, '/summarySources');
     for (const { section, item, position } of statementsOf(c)) cite(item.sources, `/${section}/${position}`);
     c.related.forEach((r, i) => {
       cite(r.sources, `/related/${i}`);
@@ -102,7 +107,78 @@ export function referentialProblems(corpus: Input[]): Problem[] {
         problems.push({ file, path: `${path}/value`, message: `value (${s.value}) is greater than the sample size (${s.sampleSize})` });
       }
       if (s.treatment !== null && !treatmentIds.has(s.treatment)) problems.push({ file, path: `${path}/treatment`, message: `unknown treatment id "${s.treatment}"` });
+      problems.push(...evidenceProblems(s, path, treatmentIds).map((p) => ({ file, ...p })));
     });
   }
   return problems;
 }
+
+type Statistic = ConditionContent['statistics'][number];
+
+/** The evidence fields of one figure: interval, denominator, effect measure, source, certainty. */
+function evidenceProblems(s: Statistic, path: string, treatmentIds: Set<string>): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const at = (field: string, message: string) => out.push({ path: `${path}/${field}`, message });
+  const { interval } = s;
+  if (interval !== null) {
+    if (interval.low > interval.high) at('interval/low', `interval low (${interval.low}) is greater than high (${interval.high})`);
+    if (s.value !== null && (s.value < interval.low || s.value > interval.high)) at('value', `value (${s.value}) lies outside its interval (${interval.low}–${interval.high})`);
+    if (s.unit === '%' && (interval.low < 0 || interval.high > 100)) at('interval', 'a percentage interval must lie within 0-100');
+  }
+  if (s.events !== null) {
+    if (s.sampleSize === null) at('events', 'events need the sampleSize they are counted in');
+    else if (s.events > s.sampleSize) at('events', `events (${s.events}) exceed the sample size (${s.sampleSize})`);
+    else if (s.estimateType === 'proportion' && s.unit === '%' && s.value !== null) {
+      // Reported percentages are rounded; more than one point away means population and figure disagree.
+      const computed = (100 * s.events) / s.sampleSize;
+      if (Math.abs(computed - s.value) > 1) at('events', `events/sampleSize is ${computed.toFixed(1)}%, which disagrees with the value (${s.value}%)`);
+    }
+  }
+  if (s.certainty !== 'not-assessed' && s.certaintyBasis === null) at('certaintyBasis', `certainty "${s.certainty}" needs a certaintyBasis (a rating reported by a named source, or the curators' reason)`);
+  if (s.certainty === 'not-assessed' && s.certaintyBasis !== null) at('certaintyBasis', 'a certaintyBasis needs a certainty other than not-assessed');
+  const ratio = RATIO_ESTIMATES.includes(s.estimateType);
+  if (ratio && s.unit !== 'ratio') at('unit', `a ${s.estimateType} is a ratio: its unit must be "ratio", not "${s.unit}"`);
+  if (!ratio && s.unit === 'ratio') at('unit', `unit "ratio" is only for risk-ratio, odds-ratio or hazard-ratio estimates, not ${s.estimateType}`);
+  if ((ratio || s.estimateType === 'risk-difference') && s.comparedWith === null) at('comparedWith', `a ${s.estimateType} needs comparedWith (the comparison group)`);
+  if (s.comparedWith?.treatment && !treatmentIds.has(s.comparedWith.treatment)) at('comparedWith/treatment', `unknown treatment id "${s.comparedWith.treatment}"`);
+  if (!citedIds(s.sources).includes(s.primarySource)) at('primarySource', `primarySource "${s.primarySource}" is not among the sources this statistic cites`);
+  return out;
+}
+
+
+/** Sections whose items cite in blocks, and links to conditions with no file: worth a look, not an error. */
+export function contentWarnings(corpus: Input[]): Problem[] {
+  const warnings: Problem[] = [];
+  const known = new Set(corpus.map((c) => c.content.id));
+  for (const { file, content: c } of corpus) {
+    const lists: { section: string; items: { sources: readonly CitationContent[] }[] }[] = [
+      ...STATEMENT_SECTIONS.map(({ key }) => ({ section: key, items: c[key] })),
+      { section: 'statistics', items: c.statistics },
+    ];
+    for (const { section, items } of lists) {
+      const groups = new Map<string, number[]>();
+      items.forEach((item, i) => {
+        const ids = citedIds(item.sources);
+        if (ids.length < BLOCK_MIN_SOURCES) return;
+        const key = [...ids].sort().join(',');
+        groups.set(key, [...(groups.get(key) ?? []), i]);
+      });
+      for (const [key, positions] of groups) {
+        if (positions.length < BLOCK_MIN_ITEMS) continue;
+        warnings.push({
+          file,
+          path: `/${section}`,
+          message: `${positions.length} items (${positions.join(', ')}) cite the identical list ${key.split(',').join(', ')}: cite per item only the works that support it`,
+        });
+      }
+    }
+    c.related.forEach((r, i) => {
+      if (!known.has(r.condition)) warnings.push({ file, path: `/related/${i}/condition`, message: `"${r.condition}" has no content file: the link renders with url null` });
+    });
+  }
+  return warnings;
+}
+
+/** Four or more items of one section with the same three or more sources look like a citation block. */
+const BLOCK_MIN_ITEMS = 4;
+const BLOCK_MIN_SOURCES = 3;

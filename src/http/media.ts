@@ -8,28 +8,30 @@ export const JSON_TYPE = 'application/json';
 export const MARKDOWN_TYPE = 'text/markdown';
 export const JSONLD_TYPE = 'application/ld+json';
 export const FHIR_TYPE = 'application/fhir+json';
+export const CSV_TYPE = 'text/csv';
 
-export const FORMATS = { json: JSON_TYPE, markdown: MARKDOWN_TYPE, jsonld: JSONLD_TYPE, fhir: FHIR_TYPE } as const;
+export const FORMATS = { json: JSON_TYPE, markdown: MARKDOWN_TYPE, jsonld: JSONLD_TYPE, fhir: FHIR_TYPE, csv: CSV_TYPE } as const;
 export type FormatName = keyof typeof FORMATS;
 
 /** Add to the querystring of every route that produces more than JSON. */
 export const formatQuery = {
   format: Type.Optional(
     Type.Enum(Object.keys(FORMATS) as FormatName[], {
-      description: 'Representation, instead of an Accept header: json, markdown, jsonld, fhir (where the route offers it)',
+      description: 'Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)',
       examples: ['markdown'],
     }),
   ),
 };
 
 /** Response `content` map for OpenAPI: the JSON schema plus the other representations a route offers. */
-export function alternatives<T>(json: T, others: { markdown?: boolean; jsonld?: boolean; fhir?: boolean }) {
+export function alternatives<T>(json: T, others: { markdown?: boolean; jsonld?: boolean; fhir?: boolean; csv?: string }) {
   return {
     content: {
       [JSON_TYPE]: { schema: json },
       ...(others.markdown ? { [MARKDOWN_TYPE]: { schema: Type.String({ description: 'Markdown with numbered citations, a reference list, the review date and the disclaimer' }) } } : {}),
       ...(others.jsonld ? { [JSONLD_TYPE]: { schema: Type.Object({}, { additionalProperties: true, description: 'schema.org MedicalCondition (JSON-LD)' }) } } : {}),
       ...(others.fhir ? { [FHIR_TYPE]: { schema: Type.Object({}, { additionalProperties: true, description: 'FHIR R5 Bundle (collection) of an Evidence and its Citation' }) } } : {}),
+      ...(others.csv ? { [CSV_TYPE]: { schema: Type.String({ description: others.csv }) } } : {}),
     },
   };
 }

@@ -23,8 +23,10 @@
  *   `Evidence.citeAsReference.reference` is the Citation entry's fullUrl, so the reference resolves
  *   inside the bundle. With a `baseUrl`, each resource also gets `url` = its API address.
  *
- * Confidence mapping (curators' confidence, not a formal GRADE rating): high → high, medium →
- * moderate, low → low; unknown → no `certainty` element at all.
+ * Certainty: `certainty.rating` comes only from the statistic's `certainty` (a GRADE level reported
+ * by a named source, or the curators' stated reason, in `certaintyBasis`); a figure whose certainty
+ * was not assessed has no `certainty` element. The curators' `confidence` (that the sources say
+ * exactly this) is not a rating of the evidence and is never mapped to one.
  */
 import { createHash } from 'node:crypto';
 import type { SourceRef } from '../schemas/common.js';
@@ -150,11 +152,12 @@ export const IDENTIFIER_SYSTEMS = {
   pmcid: 'https://www.ncbi.nlm.nih.gov/pmc',
 } as const;
 
-const CERTAINTY: Record<Statistic['confidence'], { code: string; display: string } | null> = {
+const CERTAINTY: Record<Statistic['certainty'], { code: string; display: string } | null> = {
   high: { code: 'high', display: 'High quality' },
-  medium: { code: 'moderate', display: 'Moderate quality' },
+  moderate: { code: 'moderate', display: 'Moderate quality' },
   low: { code: 'low', display: 'Low quality' },
-  unknown: null,
+  'very-low': { code: 'very-low', display: 'Very low quality' },
+  'not-assessed': null,
 };
 
 const COMPARATOR: Record<NonNullable<Statistic['comparator']>, FhirQuantity['comparator'] | null> = {
@@ -269,7 +272,7 @@ function evidence(stat: Statistic, conditionName: string, citationRef: FhirRefer
     variableRole: concept(VARIABLE_ROLE, 'measuredVariable', undefined, 'measured variable'),
   });
 
-  const rating = CERTAINTY[stat.confidence];
+  const rating = CERTAINTY[stat.certainty];
   const subject = stat.treatment ? `, ${stat.treatment.name}` : '';
   return {
     resourceType: 'Evidence',
@@ -304,10 +307,9 @@ function evidence(stat: Statistic, conditionName: string, citationRef: FhirRefer
     certainty: rating
       ? [
           {
-            description: "The knowledge base curators' confidence in this figure (not a formal GRADE assessment).",
+            description: stat.certaintyBasis ?? undefined,
             type: concept(CERTAINTY_TYPE, 'Overall', undefined, 'Overall certainty'),
             rating: concept(CERTAINTY_RATING, rating.code, rating.display, rating.display),
-            rater: 'Knowledge base curators',
           },
         ]
       : undefined,
@@ -382,12 +384,12 @@ function citationFromRef(ref: SourceRef, baseUrl: string | undefined): FhirCitat
 
 /**
  * A statistic as a FHIR R5 `Bundle` (type `collection`): the `Evidence`, then the `Citation` of its
- * primary source. Pass the full record of the statistic's first source (`stat.sources[0]`) as
+ * primary source. Pass the full record of the statistic's primary source (`stat.primarySource`) as
  * `source`; without it the Citation is built from the short reference. Other sources of the statistic
  * are listed in `Evidence.relatedArtifact`. `baseUrl` (e.g. "https://api.example.org") adds `url`s.
  */
 export function statisticToFhir(stat: Statistic, source: Source | undefined, conditionName: string, baseUrl?: string): FhirBundle {
-  const primaryRef = stat.sources[0];
+  const primaryRef = stat.sources.find((r) => r.id === stat.primarySource) ?? stat.sources[0];
   const primaryId = source?.id ?? primaryRef?.id;
   const citation = source ? citationFromSource(source, baseUrl) : primaryRef ? citationFromRef(primaryRef, baseUrl) : undefined;
   const citationFullUrl = citation ? fullUrlOf('Citation', citation.id) : undefined;

@@ -37,7 +37,11 @@ export interface SearchHitForMarkdown {
 
 /** Human label of a source kind, shared by the renderers ("systematic review", "case series"…). */
 export const SOURCE_KIND_LABEL: Record<Source['kind'], string> = {
+  'meta-analysis': 'meta-analysis',
   'systematic-review': 'systematic review',
+  'randomized-trial': 'randomized trial',
+  'cross-sectional-study': 'cross-sectional study',
+  registry: 'registry',
   review: 'review',
   'case-series': 'case series',
   'cohort-study': 'cohort study',
@@ -60,6 +64,34 @@ export const MEASURE_LABEL: Record<Statistic['measure'], string> = {
   'benefit-rate': 'Benefit rate',
   recovery: 'Recovery',
   'demographic-share': 'Demographic share',
+  age: 'Age',
+};
+
+/** Human label of a study design ("case series", "randomized trial"). */
+export const STUDY_DESIGN_LABEL: Record<Statistic['studyDesign'], string> = {
+  'meta-analysis': 'meta-analysis',
+  'systematic-review': 'systematic review',
+  'randomized-trial': 'randomized trial',
+  cohort: 'cohort study',
+  'case-control': 'case-control study',
+  'cross-sectional': 'cross-sectional study',
+  registry: 'registry',
+  'case-series': 'case series',
+  'case-report': 'case report',
+  'narrative-review': 'narrative review',
+  'expert-opinion': 'expert opinion',
+  unknown: 'design not identified',
+};
+
+/** Human label of an estimate type, for the effect measures a reader must not mistake for a share. */
+export const ESTIMATE_LABEL: Partial<Record<Statistic['estimateType'], string>> = {
+  'risk-ratio': 'risk ratio',
+  'odds-ratio': 'odds ratio',
+  'hazard-ratio': 'hazard ratio',
+  'risk-difference': 'risk difference',
+  mean: 'mean',
+  median: 'median',
+  rate: 'rate',
 };
 
 const COMPARATOR_WORD: Record<NonNullable<Statistic['comparator']>, string> = {
@@ -76,7 +108,16 @@ function num(n: number): string {
 }
 
 function withUnit(n: number, unit: string): string {
-  return unit === '%' ? `${num(n)}%` : `${num(n)} ${unit}`;
+  if (unit === '%') return `${num(n)}%`;
+  if (unit === 'ratio') return num(n);
+  return `${num(n)} ${unit.replace(/-/g, ' ')}`;
+}
+
+/** "95% CI 4.1–11.8": the confidence interval beside its figure. */
+export function formatInterval(stat: Pick<Statistic, 'interval' | 'unit'>): string | null {
+  if (stat.interval === null) return null;
+  const level = `${num(Math.round(stat.interval.level * 1000) / 10)}% CI`;
+  return `${level} ${withUnit(stat.interval.low, stat.unit)}–${withUnit(stat.interval.high, stat.unit)}`;
 }
 
 /**
@@ -142,7 +183,8 @@ class References {
       }
       if (seen.has(n)) continue;
       seen.add(n);
-      out += `[${n}]`;
+      // Where in the work the item is supported travels with its marker: "[2, Table 2]".
+      out += ref.locator ? `[${n}, ${inline(ref.locator).replace(/[[\]]/g, '')}]` : `[${n}]`;
     }
     return out;
   }
@@ -277,15 +319,19 @@ function treatmentLines({ doc, refs }: RenderContext): string[] {
 }
 
 function statisticLine(stat: Statistic, refs: References): string {
+  const estimate = ESTIMATE_LABEL[stat.estimateType];
+  const figure = [estimate ? `${estimate} ${formatFigure(stat)}` : formatFigure(stat), formatInterval(stat)].filter(Boolean).join(', ');
   const details = [
+    stat.comparedWith ? `compared with: ${stat.comparedWith.label}` : null,
     `population: ${stat.population}`,
     stat.outcome ? `outcome: ${stat.outcome}` : null,
     stat.timepoint ? `timepoint: ${stat.timepoint}` : null,
-    stat.sampleSize !== null ? `n = ${stat.sampleSize}` : null,
-    `study type: ${SOURCE_KIND_LABEL[stat.studyType]}`,
-    `confidence: ${stat.confidence}`,
+    stat.events !== null && stat.sampleSize !== null ? `${stat.events} of ${stat.sampleSize}` : stat.sampleSize !== null ? `n = ${stat.sampleSize}` : null,
+    `design: ${STUDY_DESIGN_LABEL[stat.studyDesign]}`,
+    stat.certainty === 'not-assessed' ? 'certainty not assessed' : `certainty: ${stat.certainty}${stat.certaintyBasis ? ` (${stat.certaintyBasis})` : ''}`,
+    `curators' confidence: ${stat.confidence}`,
   ];
-  return bullet(formatFigure(stat), details, stat.text, stat.sources, refs);
+  return bullet(figure, details, stat.text, stat.sources, refs);
 }
 
 function statisticLines({ doc, refs }: RenderContext): string[] {
@@ -321,6 +367,10 @@ const RELATION_LABEL: Record<string, string> = {
 
 function relatedLines({ doc, refs }: RenderContext): string[] {
   return doc.related.map((r) => bullet(r.name, [RELATION_LABEL[r.relation] ?? r.relation.replace(/-/g, ' '), r.url ? `see ${r.url}` : null], r.text, r.sources, refs));
+}
+
+function differentialLines({ doc, refs }: RenderContext): string[] {
+  return doc.differentialDiagnosis.map((d) => bullet(d.name, [d.code ? `${CODE_SYSTEM_LABEL[d.code.system] ?? d.code.system} ${d.code.code}` : null], d.text, d.sources, refs));
 }
 
 function codeLines({ doc }: RenderContext): string[] {
@@ -365,6 +415,8 @@ const SECTION_RENDERERS: Partial<Record<SectionKey, (ctx: RenderContext) => stri
   treatments: treatmentLines,
   prognosis: ({ doc, refs }) => statementLines(doc.prognosis, refs),
   prevention: ({ doc, refs }) => statementLines(doc.prevention, refs),
+  whenToSeekCare: ({ doc, refs }) => statementLines(doc.whenToSeekCare, refs),
+  differentialDiagnosis: differentialLines,
   statistics: statisticLines,
   statisticGroups: statisticLines,
   related: relatedLines,
@@ -378,9 +430,11 @@ const DOCUMENT_SECTIONS: readonly [SectionKey, string][] = [
   ['riskFactors', 'Risk factors'],
   ['complications', 'Complications'],
   ['diagnosis', 'Diagnosis'],
+  ['differentialDiagnosis', 'Conditions that look similar'],
   ['treatments', 'Treatments'],
   ['prognosis', 'Prognosis'],
   ['prevention', 'Prevention'],
+  ['whenToSeekCare', 'When to seek care'],
   ['statistics', 'Statistics'],
   ['related', 'Related conditions'],
 ];

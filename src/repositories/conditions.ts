@@ -3,7 +3,7 @@
  * read transaction, so a document is a consistent snapshot) and shaped for the API here.
  */
 import type { Sqlite } from '../db/connection.js';
-import { MEASURE_FAMILIES, type ConditionContent, type StatisticContent } from '../content/schema.js';
+import { MEASURE_FAMILIES, STATEMENT_SECTIONS, citedIds, type CitationContent, type ConditionContent, type StatisticContent } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
 import type { Condition, ConditionSummary } from '../schemas/condition.js';
 import type { Statistic } from '../schemas/statistic.js';
@@ -57,22 +57,24 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
   const treatmentName = db.prepare<[string], { name: string }>("SELECT name FROM statements WHERE id = ? AND section = 'treatments'");
 
   function presentStatistic(s: StatisticContent, conditionId: string, treatments?: Map<string, string>): Statistic {
-    const primary = s.sources[0] === undefined ? undefined : sources.cited(s.sources[0]);
-    const name = s.treatment === null ? undefined : (treatments?.get(s.treatment) ?? treatmentName.get(s.treatment)?.name);
-    const { treatment: _treatment, sources: sourceIds, ...fields } = s;
+    const primary = sources.cited(s.primarySource);
+    const named = (id: string | null) => (id === null ? null : { id, name: treatments?.get(id) ?? treatmentName.get(id)?.name ?? id });
+    const { treatment, sources: cited, comparedWith, ...fields } = s;
     return {
       ...fields,
       conditionId,
-      treatment: s.treatment === null ? null : { id: s.treatment, name: name ?? s.treatment },
+      comparedWith: comparedWith === null ? null : { label: comparedWith.label, treatment: named(comparedWith.treatment) },
+      treatment: named(treatment),
       studyType: primary?.kind ?? 'unknown',
       year: primary?.year ?? null,
-      sources: sources.refs(sourceIds),
+      sources: sources.refs(cited),
     };
   }
 
   function toDocument(c: ConditionContent): Condition {
-    const refs = (ids: string[]) => sources.refs(ids);
-    const withRefs = <T extends { sources: string[] }>(item: T) => ({ ...item, sources: refs(item.sources) });
+    const refs = (list: readonly CitationContent[]) => sources.refs(list);
+    // Lay questions feed retrieval; the document shows the items themselves.
+    const withRefs = <T extends { sources: CitationContent[]; questions?: string[] }>({ questions: _questions, ...item }: T) => ({ ...item, sources: refs(item.sources) });
     const treatmentNames = new Map(c.treatments.map((t) => [t.id, t.name]));
     const statistics = c.statistics.map((s) => presentStatistic(s, c.id, treatmentNames));
     const groups = new Map<string, { measure: string; subject: string; statistics: string[] }>();
@@ -86,7 +88,7 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
       groups.set(key, group);
     }
     const cited = new Set(
-      [c.summarySources, ...c.statistics.map((s) => s.sources), ...c.related.map((r) => r.sources), ...[...c.symptoms, ...c.causes, ...c.riskFactors, ...c.complications, ...c.diagnosis, ...c.treatments, ...c.prognosis, ...c.prevention].map((s) => s.sources)].flat(),
+      [c.summarySources, ...c.statistics.map((s) => s.sources), ...c.related.map((r) => r.sources), ...STATEMENT_SECTIONS.flatMap(({ key }) => c[key].map((s) => s.sources))].flatMap(citedIds),
     );
     const ownSources = c.sources.map(presentSource);
     // Sources defined in another condition's file but cited here belong in this document too.
@@ -113,6 +115,8 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
       })),
       prognosis: c.prognosis.map(withRefs),
       prevention: c.prevention.map(withRefs),
+      whenToSeekCare: c.whenToSeekCare.map(withRefs),
+      differentialDiagnosis: c.differentialDiagnosis.map(withRefs),
       statistics,
       statisticGroups: [...groups.values()],
       sources: [...ownSources, ...foreign],
@@ -123,6 +127,7 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
         text: r.text,
         sources: refs(r.sources),
         url: currentVersion(r.condition) ? `/v1/conditions/${r.condition}` : null,
+        inKnowledgeBase: currentVersion(r.condition) !== undefined,
       })),
       lastReviewed: c.lastReviewed,
       version: c.version,

@@ -5,7 +5,7 @@
  */
 import * as t from '../../db/schema.js';
 import type { Sqlite } from '../db/connection.js';
-import type { ConditionContent } from '../content/schema.js';
+import { citationContent, type CitationContent, type ConditionContent } from '../content/schema.js';
 import { pushStatement, relatedEntityId, selectColumns, toSource, toStatistic, type CitationRow, type CodeRow, type ConditionRow, type RelatedRow, type SourceRow, type StatementRow, type StatisticRow, type TreatmentCodeRow } from './rows.js';
 
 export function createContentRepository(db: Sqlite) {
@@ -36,11 +36,11 @@ export function createContentRepository(db: Sqlite) {
   function get(id: string): ConditionContent | undefined {
     const row = q.condition.get(id);
     if (!row) return undefined;
-    const cites = new Map<string, string[]>();
+    const cites = new Map<string, CitationContent[]>();
     for (const c of q.citations.all(id, id, id, `${id}#related-`, `${id}#related.`)) {
       const key = `${c.entityType}:${c.entityId}`;
       const list = cites.get(key) ?? [];
-      list.push(c.sourceId);
+      list.push(citationContent(c.sourceId, c.locator));
       cites.set(key, list);
     }
     const cited = (type: CitationRow['entityType'], entityId: string) => cites.get(`${type}:${entityId}`) ?? [];
@@ -69,6 +69,8 @@ export function createContentRepository(db: Sqlite) {
       treatments: [],
       prognosis: [],
       prevention: [],
+      whenToSeekCare: [],
+      differentialDiagnosis: [],
       statistics: q.statistics.all(id).map((s) => toStatistic(s, cited('statistic', s.id))),
       related: q.related.all(id).map((r) => ({
         condition: r.relatedId,

@@ -20,6 +20,8 @@ const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
   treatments: 'treatments',
   prognosis: 'prognosis',
   prevention: 'prevention',
+  whenToSeekCare: 'when-to-seek-care',
+  differentialDiagnosis: 'differential-diagnosis',
   statistics: 'statistics',
 };
 const SECTION_KEYS = new Map(Object.entries(SECTION_NAMES).map(([key, name]) => [name, key]));

@@ -23,7 +23,9 @@ import {
   RISK_FACTOR_TYPES,
   SYMPTOM_FREQUENCIES,
   TREATMENT_TYPES,
+  citationRef,
   statementsOf,
+  type CitationContent,
   type ConditionContent,
   type SourceContent,
   type StatementContent,
@@ -108,18 +110,36 @@ export function statementRow(conditionId: string, section: StatementSectionKey, 
     goal: null,
     regulatoryStatus: null,
     regulatoryNote: null,
+    codeSystem: null,
+    code: null,
+    codeDisplay: null,
+    questions: item.questions ? JSON.stringify(item.questions) : null,
     version,
   };
   if ('frequency' in item) Object.assign(row, { frequency: item.frequency, relatedCondition: item.relatedCondition });
   if ('type' in item) row.category = item.type;
   if ('method' in item) Object.assign(row, { category: item.method, purpose: item.purpose, risks: item.risks });
   if ('regulatoryStatus' in item) Object.assign(row, { route: item.route, goal: item.goal, regulatoryStatus: item.regulatoryStatus, regulatoryNote: item.regulatoryNote });
+  if ('code' in item && item.code) Object.assign(row, { codeSystem: item.code.system, code: item.code.code, codeDisplay: item.code.display });
   return row;
 }
 
+/** A statistic's row: the nested content fields (interval, comparedWith) are flattened to columns. */
 export function statisticRow(conditionId: string, s: StatisticContent, position: number, version: number): StatisticRow {
-  const { sources: _sources, treatment, ...fields } = s;
-  return { ...fields, conditionId, position, treatmentId: treatment, version };
+  const { sources: _sources, treatment, interval, comparedWith, primarySource, ...fields } = s;
+  return {
+    ...fields,
+    conditionId,
+    position,
+    treatmentId: treatment,
+    intervalLevel: interval?.level ?? null,
+    intervalLow: interval?.low ?? null,
+    intervalHigh: interval?.high ?? null,
+    comparedLabel: comparedWith?.label ?? null,
+    comparedTreatmentId: comparedWith?.treatment ?? null,
+    primarySourceId: primarySource,
+    version,
+  };
 }
 
 export function statementSearchRow(conditionId: string, row: StatementRow): SearchRow {
@@ -171,7 +191,9 @@ export function toSource(r: SourceRow): SourceContent {
   };
 }
 
-export function toStatistic(r: StatisticRow, sources: string[]): StatisticContent {
+export function toStatistic(r: StatisticRow, sources: CitationContent[]): StatisticContent {
+  const interval = r.intervalLevel !== null && r.intervalLow !== null && r.intervalHigh !== null ? { level: r.intervalLevel, low: r.intervalLow, high: r.intervalHigh } : null;
+  const first = sources[0];
   return {
     id: r.id,
     measure: r.measure,
@@ -184,7 +206,15 @@ export function toStatistic(r: StatisticRow, sources: string[]): StatisticConten
     outcome: r.outcome,
     timepoint: r.timepoint,
     timepointMonths: r.timepointMonths,
+    estimateType: r.estimateType,
+    interval,
+    events: r.events,
     sampleSize: r.sampleSize,
+    comparedWith: r.comparedLabel === null ? null : { label: r.comparedLabel, treatment: r.comparedTreatmentId },
+    studyDesign: r.studyDesign,
+    primarySource: r.primarySourceId ?? (first === undefined ? '' : citationRef(first).id),
+    certainty: r.certainty,
+    certaintyBasis: r.certaintyBasis,
     treatment: r.treatmentId,
     text: r.text,
     sources,
@@ -193,8 +223,16 @@ export function toStatistic(r: StatisticRow, sources: string[]): StatisticConten
 }
 
 /** Rebuilds a section item in the exact field order of the content schema (export is byte-stable) and adds it to its section. */
-export function pushStatement(c: ConditionContent, s: StatementRow, sources: string[], codes: ConditionContent['treatments'][number]['codes']): void {
-  const base = { id: s.id, name: s.name, text: s.text, sources, confidence: s.confidence };
+export function pushStatement(c: ConditionContent, s: StatementRow, sources: CitationContent[], codes: ConditionContent['treatments'][number]['codes']): void {
+  const base = {
+    id: s.id,
+    name: s.name,
+    text: s.text,
+    sources,
+    confidence: s.confidence,
+    // Absent rather than empty when none are curated, as in the content files.
+    ...(s.questions === null ? {} : { questions: JSON.parse(s.questions) as string[] }),
+  };
   switch (s.section) {
     case 'symptoms':
       c.symptoms.push({ ...base, frequency: oneOf(SYMPTOM_FREQUENCIES, s.frequency, 'symptom frequency'), relatedCondition: s.relatedCondition });
@@ -216,10 +254,14 @@ export function pushStatement(c: ConditionContent, s: StatementRow, sources: str
         codes,
       });
       break;
+    case 'differentialDiagnosis':
+      c.differentialDiagnosis.push({ ...base, code: s.codeSystem === null || s.code === null ? null : { system: s.codeSystem, code: s.code, display: s.codeDisplay } });
+      break;
     case 'causes':
     case 'complications':
     case 'prognosis':
     case 'prevention':
+    case 'whenToSeekCare':
       c[s.section].push(base);
       break;
   }
@@ -264,8 +306,11 @@ export function createRowWriter(db: Sqlite) {
       source: db.prepare<[string], { next: number }>('SELECT coalesce(max(position) + 1, 0) AS next FROM sources WHERE defined_in = ?'),
     },
   };
-  const cite = (entityType: CitationRow['entityType'], entityId: string, sources: readonly string[]) =>
-    sources.forEach((sourceId, position) => insert.citation({ entityType, entityId, position, sourceId }));
+  const cite = (entityType: CitationRow['entityType'], entityId: string, sources: readonly CitationContent[]) =>
+    sources.forEach((entry, position) => {
+      const { id: sourceId, locator } = citationRef(entry);
+      insert.citation({ entityType, entityId, position, sourceId, locator });
+    });
 
   function writeSource(conditionId: string, x: SourceContent, position: number, version: number): void {
     insert.source(sourceRow(conditionId, x, position, version));

@@ -1,6 +1,6 @@
 import type { Sqlite } from '../db/connection.js';
 import { shortCitation, sourceUrl } from '../content/citation.js';
-import type { SourceContent } from '../content/schema.js';
+import { citationRef, type CitationContent, type SourceContent } from '../content/schema.js';
 import type { SourceRef } from '../schemas/common.js';
 import type { Source } from '../schemas/source.js';
 import * as t from '../../db/schema.js';
@@ -11,7 +11,8 @@ export function presentSource(s: SourceContent): Source {
 }
 
 export interface CitedSource {
-  ref: SourceRef;
+  /** The ref without its locator, which belongs to each citation. */
+  ref: Omit<SourceRef, 'locator'>;
   kind: SourceContent['kind'];
   year: number | null;
 }
@@ -83,7 +84,10 @@ export function createSourcesRepository(db: Sqlite) {
 
   function citedSources(): Map<string, CitedSource> {
     index ??= new Map(
-      allRows.all().map((r) => [r.id, { ref: { id: r.id, citation: shortCitation(toSource(r)) }, kind: r.kind, year: r.year }]),
+      allRows.all().map((r) => {
+        const source = toSource(r);
+        return [r.id, { ref: { id: r.id, citation: shortCitation(source), doi: r.doi, pmid: r.pmid, url: sourceUrl(source) }, kind: source.kind, year: r.year }];
+      }),
     );
     return index;
   }
@@ -96,10 +100,14 @@ export function createSourcesRepository(db: Sqlite) {
     list(f: SourceFilter): Source[] {
       return list.all({ kind: f.kind ?? null, attribution: f.attribution ?? null, condition: f.condition ?? null, after: f.after ?? null, limit: f.limit }).map((r) => presentSource(toSource(r)));
     },
-    /** Citation refs for source ids, in the order given. */
-    refs(ids: readonly string[]): SourceRef[] {
+    /** Citation refs, in the order given, with the work's identifiers so a client can link without a second call. */
+    refs(list: readonly CitationContent[]): SourceRef[] {
       const map = citedSources();
-      return ids.map((id) => map.get(id)?.ref ?? { id, citation: 'Unidentified source' });
+      return list.map((entry) => {
+        const { id, locator } = citationRef(entry);
+        const known = map.get(id)?.ref ?? { id, citation: 'Unidentified source', doi: null, pmid: null, url: null };
+        return { id: known.id, citation: known.citation, locator, doi: known.doi, pmid: known.pmid, url: known.url };
+      });
     },
     /** Kind and year of a source, for the study type and year of the statistics citing it. */
     cited(id: string): CitedSource | undefined {

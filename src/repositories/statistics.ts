@@ -4,7 +4,7 @@
  * statistic read here is byte-for-byte the one in its condition document.
  */
 import type { Sqlite } from '../db/connection.js';
-import { MEASURE_FAMILIES, CONFIDENCE_LEVELS, type Confidence, type StatisticContent } from '../content/schema.js';
+import { MEASURE_FAMILIES, CONFIDENCE_LEVELS, CERTAINTY_LEVELS, citationContent, type Confidence, type StatisticContent } from '../content/schema.js';
 import type { Statistic } from '../schemas/statistic.js';
 import type { ConditionsRepository } from './conditions.js';
 import * as t from '../../db/schema.js';
@@ -18,6 +18,10 @@ export interface StatisticFilter {
   yearFrom?: number;
   yearTo?: number;
   minConfidence?: Confidence;
+  estimateType?: string;
+  studyDesign?: string;
+  /** GRADE level or better; figures whose certainty was not assessed never match. */
+  minCertainty?: Exclude<StatisticContent['certainty'], 'not-assessed'>;
   after?: string;
   limit: number;
 }
@@ -33,7 +37,7 @@ export interface StatisticRecord {
 interface Row extends StatisticRow {
   last_reviewed: string;
   treatment_name: string | null;
-  source_ids: string;
+  citation_list: string;
 }
 
 interface ListParams {
@@ -44,22 +48,21 @@ interface ListParams {
   yearFrom: number | null;
   yearTo: number | null;
   confidences: string | null;
+  estimateType: string | null;
+  studyDesign: string | null;
+  certainties: string | null;
   after: string | null;
   limit: number;
 }
 
 // Citations are aggregated in SQL (in citation order) so a page is one query, not one per item.
 const SELECT = `SELECT ${selectColumns(t.statistics, 'st')}, c.last_reviewed, t.name AS treatment_name,
-    (SELECT json_group_array(source_id)
-       FROM (SELECT source_id FROM citations WHERE entity_type = 'statistic' AND entity_id = st.id ORDER BY position)) AS source_ids
+    (SELECT json_group_array(json_array(source_id, locator))
+       FROM (SELECT source_id, locator FROM citations WHERE entity_type = 'statistic' AND entity_id = st.id ORDER BY position)) AS citation_list
   FROM statistics st
   JOIN conditions c ON c.id = st.condition_id
-  LEFT JOIN statements t ON t.id = st.treatment_id`;
-
-/** Matches when any source the statistic cites satisfies `condition` (SQL over `s`, a source). */
-const anyCitedSource = (condition: string) =>
-  `EXISTS (SELECT 1 FROM citations ci JOIN sources s ON s.id = ci.source_id
-           WHERE ci.entity_type = 'statistic' AND ci.entity_id = st.id AND ${condition})`;
+  LEFT JOIN statements t ON t.id = st.treatment_id
+  LEFT JOIN sources ps ON ps.id = st.primary_source_id`;
 
 export function createStatisticsRepository(db: Sqlite) {
   const list = db.prepare<[ListParams], Row>(
@@ -69,9 +72,12 @@ export function createStatisticsRepository(db: Sqlite) {
        AND (@treatment IS NULL OR st.treatment_id = @treatment)
        AND (@measures IS NULL OR st.measure IN (SELECT value FROM json_each(@measures)))
        AND (@confidences IS NULL OR st.confidence IN (SELECT value FROM json_each(@confidences)))
-       AND (@studyType IS NULL OR ${anyCitedSource('s.kind = @studyType')})
-       AND ((@yearFrom IS NULL AND @yearTo IS NULL)
-            OR ${anyCitedSource('s.year IS NOT NULL AND (@yearFrom IS NULL OR s.year >= @yearFrom) AND (@yearTo IS NULL OR s.year <= @yearTo)')})
+       AND (@estimateType IS NULL OR st.estimate_type = @estimateType)
+       AND (@studyDesign IS NULL OR st.study_design = @studyDesign)
+       AND (@certainties IS NULL OR st.certainty IN (SELECT value FROM json_each(@certainties)))
+       AND (@studyType IS NULL OR ps.kind = @studyType)
+       AND (@yearFrom IS NULL OR ps.year >= @yearFrom)
+       AND (@yearTo IS NULL OR ps.year <= @yearTo)
      ORDER BY st.id LIMIT @limit`,
   );
   const byId = db.prepare<[string], Row>(`${SELECT} WHERE st.id = ?`);
@@ -82,7 +88,7 @@ export function createStatisticsRepository(db: Sqlite) {
   );
 
   const toRecord = (r: Row): StatisticRecord => ({
-    content: toStatistic(r, JSON.parse(r.source_ids) as string[]),
+    content: toStatistic(r, (JSON.parse(r.citation_list) as [string, string | null][]).map(([id, locator]) => citationContent(id, locator))),
     conditionId: r.conditionId,
     treatmentName: r.treatment_name,
     lastReviewed: r.last_reviewed,
@@ -101,6 +107,10 @@ export function createStatisticsRepository(db: Sqlite) {
           yearFrom: f.yearFrom ?? null,
           yearTo: f.yearTo ?? null,
           confidences,
+          estimateType: f.estimateType ?? null,
+          studyDesign: f.studyDesign ?? null,
+          // GRADE order lives in CERTAINTY_LEVELS (best first, not-assessed last and never "at least" anything).
+          certainties: f.minCertainty === undefined ? null : JSON.stringify(CERTAINTY_LEVELS.slice(0, CERTAINTY_LEVELS.indexOf(f.minCertainty) + 1)),
           after: f.after ?? null,
           limit: f.limit,
         })

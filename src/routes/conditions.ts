@@ -39,6 +39,8 @@ export const SECTIONS = {
   treatments: 'treatments',
   prognosis: 'prognosis',
   prevention: 'prevention',
+  'when-to-seek-care': 'whenToSeekCare',
+  'differential-diagnosis': 'differentialDiagnosis',
   statistics: 'statistics',
   sources: 'sources',
 } as const satisfies Record<string, keyof Condition>;
@@ -62,6 +64,8 @@ const SECTION_TITLES: Record<SectionName, string> = {
   treatments: 'Treatments',
   prognosis: 'Prognosis',
   prevention: 'Prevention',
+  'when-to-seek-care': 'When to seek care',
+  'differential-diagnosis': 'Conditions that look similar',
   statistics: 'Statistics',
   sources: 'Sources',
 };

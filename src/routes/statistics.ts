@@ -4,12 +4,13 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, MEASURES, SLUG_PATTERN, SOURCE_KINDS } from '../content/schema.js';
+import { CERTAINTY_LEVELS, CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, ESTIMATE_TYPES, MEASURES, SLUG_PATTERN, SOURCE_KINDS, STUDY_DESIGNS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
-import { FHIR_TYPE, JSON_TYPE, alternatives, formatQuery } from '../http/media.js';
+import { CSV_TYPE, FHIR_TYPE, JSON_TYPE, alternatives, formatQuery } from '../http/media.js';
 import { statisticToFhir } from '../renderers/fhir.js';
+import { STATISTICS_CSV_HEADER, statisticsToCsv } from '../renderers/csv.js';
 import { presentStatisticRecord } from '../repositories/statistics.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { StatisticSchema } from '../schemas/statistic.js';
@@ -39,17 +40,24 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/statistics',
     {
+      config: { produces: [JSON_TYPE, CSV_TYPE] },
       schema: {
         operationId: 'listStatistics',
         tags: ['evidence'],
         summary: 'List statistics across conditions',
         description:
           'Typed, cited figures from every condition, ordered by id. Filters combine with AND. `studyType`, `yearFrom` and ' +
-          '`yearTo` match when any source the statistic cites qualifies (a source without a year never matches a year ' +
-          'filter). `minConfidence` keeps that level and the better ones: high > medium > low > unknown.',
+          '`yearTo` match the primary source (the work that produced the figure; one without a year never matches a year ' +
+          'filter). `minConfidence` keeps that level and the better ones: high > medium > low > unknown. `minCertainty` ' +
+          'does the same for the certainty of the evidence (high > moderate > low > very-low); figures not assessed never match it.\n\n' +
+          '`Accept: text/csv` (or `?format=csv`) gives the same page as RFC 4180 CSV, one row per figure, with a header row: ' +
+          STATISTICS_CSV_HEADER.map((h) => `\`${h}\``).join(', ') +
+          '. Nested fields are flattened (`intervalLow`, `comparedWithLabel`, …), `sources` lists the cited ids separated by `;`, ' +
+          'and an empty cell is null. Pagination is the same as for JSON: follow the `Link: rel="next"` header.',
         querystring: Type.Object(
           {
             ...pageQuery,
+            ...formatQuery,
             condition: Type.Optional(Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] })),
             treatment: Type.Optional(
               Type.String({
@@ -65,20 +73,31 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
                 examples: ['mortality'],
               }),
             ),
-            studyType: Type.Optional(StringEnum(SOURCE_KINDS, { description: 'Kind of a cited source', examples: ['systematic-review'] })),
-            yearFrom: Type.Optional(Type.Integer({ format: 'int32', minimum: 1000, maximum: 9999, description: 'A cited source was published in or after this year', examples: [2015] })),
-            yearTo: Type.Optional(Type.Integer({ format: 'int32', minimum: 1000, maximum: 9999, description: 'A cited source was published in or before this year', examples: [2020] })),
+            estimateType: Type.Optional(StringEnum(ESTIMATE_TYPES, { description: 'Kind of estimate, e.g. hazard-ratio for effect measures', examples: ['hazard-ratio'] })),
+            studyDesign: Type.Optional(StringEnum(STUDY_DESIGNS, { description: 'Design of the study that produced the figure', examples: ['meta-analysis'] })),
+            minCertainty: Type.Optional(
+              StringEnum(
+                CERTAINTY_LEVELS.filter((c) => c !== 'not-assessed'),
+                { description: 'Lowest certainty of the evidence to include (high > moderate > low > very-low); not-assessed figures are excluded', examples: ['low'] },
+              ),
+            ),
+            studyType: Type.Optional(StringEnum(SOURCE_KINDS, { description: 'Kind of the primary source', examples: ['meta-analysis'] })),
+            yearFrom: Type.Optional(Type.Integer({ format: 'int32', minimum: 1000, maximum: 9999, description: 'The primary source was published in or after this year', examples: [2015] })),
+            yearTo: Type.Optional(Type.Integer({ format: 'int32', minimum: 1000, maximum: 9999, description: 'The primary source was published in or before this year', examples: [2020] })),
             minConfidence: Type.Optional(
               StringEnum(CONFIDENCE_LEVELS, { description: 'Lowest curator confidence to include (high > medium > low > unknown)', examples: ['medium'] }),
             ),
           },
           { additionalProperties: false },
         ),
-        response: { 200: listOf(ref(StatisticSchema), { title: 'StatisticList' }), ...problemResponses },
+        response: {
+          200: alternatives(listOf(ref(StatisticSchema), { title: 'StatisticList' }), { csv: 'RFC 4180 CSV: a header row, then one row per statistic' }),
+          ...problemResponses,
+        },
       },
     },
     async (request, reply) => {
-      const { limit = DEFAULT_LIMIT, cursor, yearFrom, yearTo, ...filters } = request.query;
+      const { limit = DEFAULT_LIMIT, cursor, yearFrom, yearTo, format: _format, ...filters } = request.query;
       if (yearFrom !== undefined && yearTo !== undefined && yearFrom > yearTo) {
         throw new BadRequest(`yearFrom (${yearFrom}) is after yearTo (${yearTo}); no source can match.`, [
           { path: '/querystring/yearFrom', message: 'must be <= yearTo' },
@@ -88,6 +107,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const rows = statistics.list({ ...filters, yearFrom, yearTo, after: after === undefined ? undefined : String(after), limit: limit + 1 });
       const page = toPage(rows, limit, (r) => r.content.id);
       setNextLink(request, reply, page.page.nextCursor);
+      if (request.representation === CSV_TYPE) {
+        const rows = page.data.map((r) => {
+          const statistic = presentStatisticRecord(conditions, r);
+          const primary = app.repos.sources.refs([statistic.primarySource])[0];
+          return { statistic, context: { primary, lastReviewed: r.lastReviewed, disclaimer: DISCLAIMER } };
+        });
+        return reply.type(`${CSV_TYPE}; charset=utf-8; header=present`).send(statisticsToCsv(rows));
+      }
       return {
         data: page.data.map((r) => presentStatisticRecord(conditions, r)),
         page: page.page,
@@ -119,7 +146,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (!record) throw new NotFound(`No statistic with id "${id}".`);
       const statistic = presentStatisticRecord(conditions, record);
       if (request.representation === FHIR_TYPE) {
-        const primary = statistic.sources[0] ? app.repos.sources.get(statistic.sources[0].id) : undefined;
+        const primary = app.repos.sources.get(statistic.primarySource);
         const conditionName = app.repos.facts.condition(statistic.conditionId)?.name ?? statistic.conditionId;
         return reply.type(`${FHIR_TYPE}; charset=utf-8`).send(JSON.stringify(statisticToFhir(statistic, primary, conditionName)));
       }

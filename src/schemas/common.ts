@@ -16,7 +16,10 @@ export function ref<T extends TSchema>(schema: T): ReturnType<typeof Type.Unsafe
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 export const StringEnum = <const T extends string[]>(values: readonly [...T], options: Record<string, unknown> = {}) => Type.Enum(values, options);
 
-export const ConfidenceSchema = StringEnum(CONFIDENCE_LEVELS, { description: 'How sure the curators are: high = several independent reputable sources agree' });
+export const ConfidenceSchema = StringEnum(CONFIDENCE_LEVELS, {
+  description:
+    'How sure the curators are that the cited sources say exactly this (high = several independent reputable sources agree); not the strength of the evidence (see certainty on statistics)',
+});
 export const SourceKindSchema = StringEnum(SOURCE_KINDS);
 export const AttributionSchema = StringEnum(ATTRIBUTIONS, { description: 'Whether this is surely the work the article cites: confirmed, probable or unknown' });
 
@@ -54,8 +57,12 @@ export const SourceRefSchema = Type.Object(
   {
     id: Type.String({ examples: ['udomkarnjananun-2019'] }),
     citation: Type.String({ description: 'Short human-readable citation', examples: ['Udomkarnjananun et al., 2019, systematic review'] }),
+    locator: Nullable(Type.String({ description: 'Where in the work this item is supported, e.g. "abstract" or "Table 2"; null when not recorded', examples: ['abstract'] })),
+    doi: Nullable(Type.String({ description: "The work's DOI, when verified", examples: ['10.1111/nep.12433'] })),
+    pmid: Nullable(Type.String({ description: "The work's PubMed id, when verified", examples: ['25707425'] })),
+    url: Nullable(Type.String({ description: 'A link to the work: its recorded URL, else its DOI resolver', examples: ['https://doi.org/10.1111/nep.12433'] })),
   },
-  { $id: 'SourceRef', title: 'SourceRef', description: 'A cited source; full details at /v1/sources/{id}' },
+  { $id: 'SourceRef', title: 'SourceRef', description: 'A citation of a work by one item: which work, where in it, and how to reach it; full details at /v1/sources/{id}' },
 );
 export type SourceRef = Static<typeof SourceRefSchema>;
 

@@ -46,6 +46,18 @@ export const DiagnosticSchema = Type.Object(
   { ...statementFields, method: StringEnum(DIAGNOSTIC_METHODS), purpose: Type.String(), risks: Nullable(Type.String()) },
   { $id: 'DiagnosticMethod', title: 'DiagnosticMethod' },
 );
+export const DifferentialSchema = Type.Object(
+  {
+    ...statementFields,
+    code: Nullable(
+      Type.Object(
+        { system: StringEnum(CODE_SYSTEMS), code: Type.String({ examples: ['L88'] }), display: Nullable(Type.String()) },
+        { description: 'Code of the condition ruled out, where a verified one exists' },
+      ),
+    ),
+  },
+  { $id: 'DifferentialDiagnosis', title: 'DifferentialDiagnosis', description: 'A condition a clinician rules out, and how it differs' },
+);
 export const TreatmentCodeSchema = Type.Object(
   { system: StringEnum(CODE_SYSTEMS), code: Type.String({ examples: ['V03AB06'] }), display: Nullable(Type.String()) },
   { $id: 'TreatmentCode', title: 'TreatmentCode' },
@@ -71,6 +83,7 @@ export const RelatedConditionSchema = Type.Object(
     text: Type.String(),
     sources: Type.Array(ref(SourceRefSchema), { minItems: 1 }),
     url: Nullable(Type.String({ description: 'Path of its document when the knowledge base holds it' })),
+    inKnowledgeBase: Type.Boolean({ description: 'Whether the knowledge base holds a document for the linked condition' }),
   },
   { $id: 'RelatedCondition', title: 'RelatedCondition' },
 );
@@ -105,6 +118,8 @@ export const ConditionSchema = Type.Object(
     treatments: Type.Array(ref(TreatmentSchema)),
     prognosis: Type.Array(ref(StatementSchema)),
     prevention: Type.Array(ref(StatementSchema)),
+    whenToSeekCare: Type.Array(ref(StatementSchema), { description: 'Signs that should send someone to a doctor' }),
+    differentialDiagnosis: Type.Array(ref(DifferentialSchema), { description: 'Conditions a clinician rules out' }),
     statistics: Type.Array(ref(StatisticSchema)),
     statisticGroups: Type.Array(
       Type.Object({
@@ -132,6 +147,7 @@ export const CONDITION_SCHEMAS = [
   SymptomSchema,
   RiskFactorSchema,
   DiagnosticSchema,
+  DifferentialSchema,
   TreatmentCodeSchema,
   TreatmentSchema,
   RelatedConditionSchema,

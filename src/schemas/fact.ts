@@ -6,7 +6,19 @@ import { Type, type Static } from 'typebox';
 import { ConfidenceSchema, SourceRefSchema, StringEnum, ref } from './common.js';
 
 /** Section names as they appear in URLs (kebab-case), `statistics` included. */
-export const FACT_SECTIONS = ['symptoms', 'causes', 'risk-factors', 'complications', 'diagnosis', 'treatments', 'prognosis', 'prevention', 'statistics'] as const;
+export const FACT_SECTIONS = [
+  'symptoms',
+  'causes',
+  'risk-factors',
+  'complications',
+  'diagnosis',
+  'differential-diagnosis',
+  'treatments',
+  'prognosis',
+  'prevention',
+  'when-to-seek-care',
+  'statistics',
+] as const;
 export type FactSection = (typeof FACT_SECTIONS)[number];
 
 export const FactSectionSchema = StringEnum(FACT_SECTIONS, { description: 'The condition section the fact belongs to', examples: ['symptoms'] });

@@ -144,7 +144,15 @@ describe('change feed', () => {
             outcome: null,
             timepoint: null,
             timepointMonths: null,
+            estimateType: 'proportion',
+            interval: null,
+            events: null,
             sampleSize: null,
+            comparedWith: null,
+            studyDesign: 'unknown',
+            primarySource: source,
+            certainty: 'not-assessed',
+            certaintyBasis: null,
             treatment: null,
             text: `Random figure number ${i}.`,
             sources: [source],
@@ -266,7 +274,7 @@ describe('revision history', () => {
     const url = `/v1/statistics/${id}`;
     const body = {
       conditionId: 'examplitis', id, measure: 'usage', value: 5, low: null, high: null, unit: '%', comparator: null, population: 'fictional',
-      outcome: null, timepoint: null, timepointMonths: null, sampleSize: null, treatment: null, text: 'A figure with a history.', sources: ['test-handbook-2020'], confidence: 'low',
+      outcome: null, timepoint: null, timepointMonths: null, estimateType: 'proportion', interval: null, events: null, sampleSize: null, comparedWith: null, studyDesign: 'unknown', primarySource: 'test-handbook-2020', certainty: 'not-assessed', certaintyBasis: null, treatment: null, text: 'A figure with a history.', sources: ['test-handbook-2020'], confidence: 'low',
     };
     expect((await ctx.send({ method: 'POST', url: '/v1/statistics', payload: body })).statusCode).toBe(201);
     for (const confidence of ['medium', 'high', 'low']) {
