@@ -32,7 +32,8 @@ const source = (id: string): Source => {
   if (!s) throw new Error(`no source ${id}`);
   return s;
 };
-const primarySource = (s: Statistic): Source | undefined => doc.sources.find((x) => x.id === s.sources[0]?.id);
+/** The full record of a statistic's primary source, as the route passes it to the FHIR renderer. */
+const primarySource = (s: Statistic): Source | undefined => doc.sources.find((x) => x.id === s.primarySource);
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** Every path at which a value is null or undefined (JSON-LD consumers and FHIR both reject them). */
@@ -529,13 +530,20 @@ function expectKeys(obj: object, element: keyof typeof R5): void {
   for (const key of Object.keys(obj)) expect(allowed, `${element}.${key} is not an R5 element`).toContain(key);
 }
 
+/** The bundle's resources in entry order (every entry of ours has one). */
+function resourcesOf(bundle: FhirBundle): (FhirEvidence | FhirCitation)[] {
+  return (bundle.entry ?? []).map((e) => {
+    if (!e.resource) throw new Error(`entry ${e.fullUrl ?? '?'} has no resource`);
+    return e.resource;
+  });
+}
 function evidenceOf(bundle: FhirBundle): FhirEvidence {
-  const e = bundle.entry.find((x) => x.resource.resourceType === 'Evidence')?.resource;
+  const e = resourcesOf(bundle).find((r) => r.resourceType === 'Evidence');
   if (!e || e.resourceType !== 'Evidence') throw new Error('no Evidence');
   return e;
 }
 function citationOf(bundle: FhirBundle): FhirCitation | undefined {
-  const c = bundle.entry.find((x) => x.resource.resourceType === 'Citation')?.resource;
+  const c = resourcesOf(bundle).find((r) => r.resourceType === 'Citation');
   return c?.resourceType === 'Citation' ? c : undefined;
 }
 
@@ -546,13 +554,14 @@ function checkBundle(bundle: FhirBundle): void {
   expectKeys(bundle, 'Bundle');
   expect(bundle.resourceType).toBe('Bundle');
   expect(bundle.type).toBe('collection');
-  const fullUrls = bundle.entry.map((e) => e.fullUrl);
+  const entries = bundle.entry ?? [];
+  const fullUrls = entries.map((e) => e.fullUrl);
   expect(new Set(fullUrls).size).toBe(fullUrls.length);
-  for (const e of bundle.entry) {
+  for (const e of entries) {
     expectKeys(e, 'Bundle.entry');
     expect(e.fullUrl).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(e.resource.id).toMatch(FHIR_ID);
-    expect(e.resource.status).toBe('active');
+    expect(e.resource?.id).toMatch(FHIR_ID);
+    expect(e.resource?.status).toBe('active');
   }
   const ev = evidenceOf(bundle);
   expectKeys(ev, 'Evidence');
@@ -573,7 +582,7 @@ function checkBundle(bundle: FhirBundle): void {
   if (ev.citeAsReference) {
     expect(citation).toBeDefined();
     expect(fullUrls).toContain(ev.citeAsReference.reference);
-    expect(bundle.entry.find((e) => e.fullUrl === ev.citeAsReference?.reference)?.resource.resourceType).toBe('Citation');
+    expect(entries.find((e) => e.fullUrl === ev.citeAsReference?.reference)?.resource?.resourceType).toBe('Citation');
   }
   if (citation) {
     expectKeys(citation, 'Citation');
@@ -607,7 +616,7 @@ describe('statisticToFhir', () => {
     const s = stat('usage-sodium-thiosulfate');
     const bundle = fhirOf(s);
     checkBundle(bundle);
-    expect(bundle.entry.map((e) => e.resource.resourceType)).toEqual(['Evidence', 'Citation']);
+    expect(resourcesOf(bundle).map((r) => r.resourceType)).toEqual(['Evidence', 'Citation']);
     const ev = evidenceOf(bundle);
     expect(ev.id).toBe('calciphylaxis.stat.usage-sodium-thiosulfate');
     expect(ev.status).toBe('active');
@@ -621,7 +630,8 @@ describe('statisticToFhir', () => {
     // Certainty not assessed: no rating at all, whatever the curators' confidence (high here).
     expect(s.confidence).toBe('high');
     expect(ev.certainty).toBeUndefined();
-    expect(ev.studyDesign).toEqual([{ text: 'systematic review' }]);
+    // The 2019 meta-analysis: the R5 study-design value set has no meta-analysis term, so text only.
+    expect(ev.studyDesign).toEqual([{ text: 'meta-analysis' }]);
     expect(ev.relatedArtifact).toEqual([{ type: 'citation', display: 'Medical News Today, article', citation: 'Medical News Today, article' }]);
 
     const citation = citationOf(bundle);
@@ -632,7 +642,7 @@ describe('statisticToFhir', () => {
     expect(citation?.citedArtifact?.title).toEqual([{ text: 'Treatment of Calciphylaxis in CKD: A Systematic Review and Meta-analysis' }]);
     expect(citation?.citedArtifact?.classification?.[0]?.classifier).toEqual([{ text: 'systematic review' }]);
     expect(citation?.citedArtifact?.publicationForm).toEqual([{ articleDate: '2019' }]);
-    expect(citation?.citedArtifact?.contributorship?.entry[0]).toEqual({ contributor: { display: 'Udomkarnjananun S' }, rankingOrder: 1 });
+    expect(citation?.citedArtifact?.contributorship?.entry?.[0]).toEqual({ contributor: { display: 'Udomkarnjananun S' }, rankingOrder: 1 });
     expect(ev.citeAsReference?.display).toBe('Udomkarnjananun et al., 2019, systematic review');
   });
 
@@ -694,16 +704,78 @@ describe('statisticToFhir', () => {
       const abs = fhirOf(s, 'https://api.example.org');
       checkBundle(abs);
       expect(evidenceOf(abs).url).toBe(`https://api.example.org/v1/statistics/${s.id}`);
-      expect(citationOf(abs)?.url).toBe(`https://api.example.org/v1/sources/${s.sources[0]?.id ?? ''}`);
+      expect(citationOf(abs)?.url).toBe(`https://api.example.org/v1/sources/${s.primarySource}`);
     }
   });
 
-  it('omits certainty when confidence is unknown, and builds the Citation from the reference without a source record', () => {
-    const s = { ...clone(stat('usage-sodium-thiosulfate')), confidence: 'unknown' as const };
+  it('builds the Citation from the citation ref, identifiers included, without a source record', () => {
+    const s = clone(stat('benefit-hyperbaric-oxygen-completed-course'));
+    const ref = s.sources.find((r) => r.id === s.primarySource);
     const bundle = statisticToFhir(s, undefined, doc.name);
     checkBundle(bundle);
-    expect(evidenceOf(bundle)).not.toHaveProperty('certainty');
-    expect(citationOf(bundle)).toMatchObject({ id: 'udomkarnjananun-2019', title: 'Udomkarnjananun et al., 2019, systematic review' });
+    const citation = citationOf(bundle);
+    expect(citation).toMatchObject({ id: s.primarySource, title: ref?.citation, citedArtifact: { title: [{ type: [{ text: 'Short citation (title not recorded)' }] }] } });
+    const expected = [
+      ...(ref?.doi ? [{ system: 'https://doi.org', value: ref.doi }] : []),
+      ...(ref?.pmid ? [{ system: 'https://pubmed.ncbi.nlm.nih.gov', value: ref.pmid }] : []),
+    ];
+    expect(expected.length).toBeGreaterThan(0);
+    expect(citation?.citedArtifact?.identifier).toEqual(expected);
+    expect(citation?.citedArtifact?.webLocation).toEqual(ref?.url ? [{ url: ref.url }] : undefined);
+  });
+
+  it("rates certainty from certainty alone: never from the curators' confidence, with a rater only when the basis names one", () => {
+    const base = clone(stat('usage-sodium-thiosulfate'));
+    // High curator confidence, certainty not assessed: no certainty element at all.
+    expect(base.confidence).toBe('high');
+    expect(evidenceOf(fhirOf({ ...base, certainty: 'not-assessed', certaintyBasis: null })).certainty).toBeUndefined();
+    // A rating reported by a named source: rated, described by its basis, no guessed rater.
+    const graded = evidenceOf(fhirOf({ ...base, confidence: 'low', certainty: 'very-low', certaintyBasis: 'GRADE very low, as reported by the review' }));
+    expect(graded.certainty).toEqual([
+      {
+        description: 'GRADE very low, as reported by the review',
+        type: { coding: [{ system: 'http://hl7.org/fhir/certainty-type', code: 'Overall', display: 'Overall certainty' }], text: 'Overall certainty' },
+        rating: { coding: [{ system: 'http://hl7.org/fhir/certainty-rating', code: 'very-low', display: 'Very low quality' }], text: 'Very low quality' },
+      },
+    ]);
+    const curated = evidenceOf(fhirOf({ ...base, certainty: 'moderate', certaintyBasis: "Curators' reading: two concordant cohorts" }));
+    expect(curated.certainty?.[0]).toMatchObject({ rater: 'Knowledge base curators', rating: { coding: [{ code: 'moderate', display: 'Moderate quality' }] } });
+  });
+
+  it('codes each estimate type, and a ratio as UCUM unity with no %', () => {
+    const base = clone(stat('usage-sodium-thiosulfate'));
+    const typeOf = (patch: Partial<Statistic>) => evidenceOf(fhirOf({ ...base, ...patch })).statistic?.[0];
+    const ratio = { unit: 'ratio', comparedWith: { label: 'no treatment', treatment: null } } as const;
+    expect(typeOf({ ...ratio, estimateType: 'odds-ratio' })?.statisticType?.coding?.[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/statistic-type', code: 'C16932', display: 'Odds Ratio' });
+    expect(typeOf({ ...ratio, estimateType: 'risk-ratio' })?.statisticType?.coding?.[0]?.code).toBe('C93152');
+    expect(typeOf({ ...ratio, estimateType: 'risk-ratio' })?.quantity).toEqual({ value: base.value, system: 'http://unitsofmeasure.org', code: '1' });
+    expect(typeOf({ estimateType: 'risk-difference' })?.statisticType?.coding?.[0]).toMatchObject({ code: '0000424', display: 'Risk Difference' });
+    expect(typeOf({ estimateType: 'mean', unit: 'years', measure: 'age' })?.statisticType?.coding?.[0]).toMatchObject({ code: 'C53319', display: 'Mean' });
+    expect(typeOf({ estimateType: 'median', unit: 'years', measure: 'age' })?.quantity).toEqual({ value: base.value, unit: 'years', system: 'http://unitsofmeasure.org', code: 'a' });
+    expect(typeOf({ estimateType: 'rate', measure: 'incidence', unit: 'per-1000-person-years' })?.statisticType?.coding?.[0]?.code).toBe('C16726');
+    // No R5 code for a rate of anything else, nor for "other": text only, never a guessed code.
+    expect(typeOf({ estimateType: 'rate', measure: 'mortality', unit: 'per-1000-person-years' })?.statisticType).toEqual({ text: 'Rate' });
+    expect(typeOf({ estimateType: 'rate', measure: 'mortality', unit: 'per-1000-person-years' })?.quantity).toEqual({ value: base.value, unit: 'per-1000-person-years' });
+    expect(typeOf({ estimateType: 'other' })?.statisticType).toEqual({ text: 'Treatment usage' });
+  });
+
+  it('codes the study design per design, text only where R5 has no term', () => {
+    const base = clone(stat('usage-sodium-thiosulfate'));
+    const designOf = (studyDesign: Statistic['studyDesign']) => evidenceOf(fhirOf({ ...base, studyDesign })).studyDesign;
+    const sd = (code: string, display: string, text = display) => ({ coding: [{ system: 'http://hl7.org/fhir/study-design', code, display }], text });
+    const observational = sd('SEVCO:01002', 'Observational research');
+    expect(designOf('randomized-trial')).toEqual([sd('SEVCO:01003', 'randomized assignment', 'randomized trial')]);
+    expect(designOf('case-control')).toEqual([sd('SEVCO:01013', 'Case control design', 'case-control study'), observational]);
+    expect(designOf('cross-sectional')).toEqual([sd('SEVCO:01027', 'Cross sectional data collection', 'cross-sectional study'), observational]);
+    expect(designOf('case-series')).toEqual([sd('SEVCO:01016', 'Uncontrolled cohort design', 'case series'), observational]);
+    expect(designOf('case-report')).toEqual([sd('SEVCO:01017', 'Case report', 'case report')]);
+    expect(designOf('cohort')).toEqual([{ text: 'cohort study' }, observational, sd('SEVCO:01028', 'Longitudinal data collection')]);
+    expect(designOf('registry')).toEqual([{ text: 'registry' }, observational]);
+    expect(designOf('meta-analysis')).toEqual([{ text: 'meta-analysis' }]);
+    expect(designOf('systematic-review')).toEqual([{ text: 'systematic review' }]);
+    expect(designOf('narrative-review')).toEqual([{ text: 'narrative review' }]);
+    expect(designOf('expert-opinion')).toEqual([{ text: 'expert opinion' }]);
+    expect(designOf('unknown')).toBeUndefined();
   });
 
   it('is deterministic', () => {

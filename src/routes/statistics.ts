@@ -134,7 +134,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Get one statistic',
         description:
           'One typed, cited figure exactly as it appears in its condition document, with `lastReviewed` and a `disclaimer`. ' +
-          '`Accept: application/fhir+json` (or `?format=fhir`) gives a FHIR R5 Bundle holding an `Evidence` and the `Citation` of its primary source.',
+          '`Accept: application/fhir+json` (or `?format=fhir`) gives a FHIR R5 Bundle holding an `Evidence` and the `Citation` of its primary source: ' +
+          'the statistic type, the value, its confidence interval (`attributeEstimate` with `level`), events (`numberAffected`) and sample size, ' +
+          'the exposure and reference exposure of a comparison, the study design coded from the R5 study-design value set, and a certainty rating only when the certainty was assessed.',
         params: Type.Object({ id: StatisticIdParam }),
         querystring: Type.Object(formatQuery, { additionalProperties: false }),
         response: { 200: alternatives(StatisticDocumentSchema, { fhir: true }), ...problemResponses },
