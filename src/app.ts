@@ -11,6 +11,7 @@ import { ALL_NAMED_SCHEMAS } from './schemas/index.js';
 import errors, { sendProblem } from './plugins/errors.js';
 import { HttpProblem } from './http/problems.js';
 import db from './plugins/db.js';
+import representations from './plugins/representations.js';
 import security from './plugins/security.js';
 import httpCaching from './plugins/http-caching.js';
 import openapi from './plugins/openapi.js';
@@ -158,6 +159,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(errors);
   await app.register(security, { config });
   await app.register(db, { config });
+  await app.register(representations);
   // Before every route, so that it sees (and records) each route's scope.
   await app.register(auth);
   await app.register(httpCaching, { maxAge: config.cacheMaxAge });

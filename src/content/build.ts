@@ -12,8 +12,7 @@ import { STATEMENT_SECTIONS, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
 import { entitiesOf } from './entities.js';
-import { createHistoryWriter } from '../repositories/changes.js';
-import { createRowWriter } from '../repositories/rows.js';
+import { createHistoryWriter, createRowWriter } from '../repositories/rows.js';
 
 export interface BuildResult {
   path: string;

@@ -1,9 +1,9 @@
 /**
  * Serialized response bodies by resource and representation, each with its strong ETag. A cached
- * document is served as bytes: no assembly, no serialization on the hot path. Keys include the
- * content version. Writes must call `invalidate` after their commit: it drops the old bytes and,
- * through `onInvalidate`, the versions the conditions repository remembers so that a cached
- * document costs no database query at all (see README, Performance).
+ * document is served as bytes: no assembly, no serialization on the hot path. The cache belongs to
+ * one content epoch (src/repositories/epoch.ts): when the epoch moves on (a commit here or in any
+ * other process on the same file), every entry goes, so no writer has to invalidate anything.
+ * `invalidate` and `onInvalidate` remain for dropping entries by hand (operations, tests).
  */
 import { createHash } from 'node:crypto';
 
@@ -22,6 +22,11 @@ export function etagOf(body: Buffer | string): string {
   return `"${contentHash(body)}"`;
 }
 
+interface Body {
+  body: string | Buffer;
+  contentType: string;
+}
+
 export class RenderCache {
   private readonly entries = new Map<string, Rendered>();
   private readonly listeners: ((prefix: string | undefined) => void)[] = [];
@@ -33,12 +38,26 @@ export class RenderCache {
    * would let the cache grow past the memory target. maxEntries 0 turns caching off
    * (RENDER_CACHE=off): every get renders.
    */
+  private seenEpoch: string | undefined;
+
   constructor(
     private readonly maxEntries = 5000,
     private readonly maxBytes = 64 * 2 ** 20,
+    /** The content epoch the entries belong to; without one, entries live until invalidated. */
+    private readonly epoch?: () => string,
   ) {}
 
-  get(key: string, render: () => { body: string | Buffer; contentType: string }): Rendered {
+  /** The cached entry for `key`, else what `render` gives (kept unless undefined: nothing to serve). */
+  get(key: string, render: () => Body): Rendered;
+  get(key: string, render: () => Body | undefined): Rendered | undefined;
+  get(key: string, render: () => Body | undefined): Rendered | undefined {
+    if (this.epoch) {
+      const now = this.epoch();
+      if (now !== this.seenEpoch) {
+        if (this.seenEpoch !== undefined) this.clear();
+        this.seenEpoch = now;
+      }
+    }
     const hit = this.entries.get(key);
     if (hit) {
       // Most recently used last: Map iteration order is insertion order.
@@ -46,7 +65,9 @@ export class RenderCache {
       this.entries.set(key, hit);
       return hit;
     }
-    const { body, contentType } = render();
+    const fresh = render();
+    if (fresh === undefined) return undefined;
+    const { body, contentType } = fresh;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     const entry = { body: bytes, etag: etagOf(bytes), contentType };
     if (this.maxEntries === 0 || bytes.length > this.maxBytes) return entry;

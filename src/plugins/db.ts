@@ -10,6 +10,7 @@ import { buildFromContent } from '../content/build.js';
 import { applyMigrations, openDatabase, type Sqlite } from '../db/connection.js';
 import { createRepositories, type Repositories } from '../repositories/index.js';
 import { RenderCache } from '../http/renderCache.js';
+import { contentEpoch } from '../repositories/epoch.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,8 +35,10 @@ export default fp<{ config: Config }>(
     applyMigrations(db);
     app.decorate('db', db);
     const repos = createRepositories(db);
-    const renderCache = new RenderCache(config.renderCache ? undefined : 0);
-    // The one invalidation call writers make after a commit also drops the remembered versions.
+    // Entries live for one content epoch: a commit here or in another process ends them.
+    const epoch = contentEpoch(db);
+    const renderCache = new RenderCache(config.renderCache ? undefined : 0, undefined, () => epoch.current());
+    // Dropping documents by hand also drops the remembered versions their cache keys use.
     renderCache.onInvalidate(() => repos.conditions.forgetVersions());
     app.decorate('repos', repos);
     app.decorate('renderCache', renderCache);

@@ -9,19 +9,8 @@ import type { Sqlite } from '../db/connection.js';
 import type { ChangeAction, EntityType } from '../content/entities.js';
 
 export type { ChangeAction };
-
-export interface HistoryEvent {
-  entityType: EntityType;
-  entityId: string;
-  conditionId: string;
-  action: ChangeAction;
-  version: number;
-  conditionVersion: number | null;
-  actorKeyId: string | null;
-  at: string;
-  before: unknown;
-  after: unknown;
-}
+// Appending revisions and changes is row writing: it lives with the other row writers.
+export { createHistoryWriter, type HistoryEvent } from './rows.js';
 
 export interface ChangeRecord {
   seq: number;
@@ -45,26 +34,6 @@ export interface RevisionRecord {
   at: string;
   before: unknown;
   after: unknown;
-}
-
-/** Appends events; call inside the transaction that made the changes. Returns their seqs. */
-export function createHistoryWriter(db: Sqlite) {
-  const revision = db.prepare<[string, string, string, number, string, string | null, string, string | null, string | null]>(
-    `INSERT INTO revisions (entity_type, entity_id, condition_id, version, action, actor_key_id, at, before, after)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  // The change takes its revision's seq, so a feed entry names the revision that explains it.
-  const change = db.prepare<[number, string, string, string, string, number, number | null, string]>(
-    'INSERT INTO changes (seq, entity_type, entity_id, condition_id, action, version, condition_version, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-  return (e: HistoryEvent): number => {
-    const seq = Number(
-      revision.run(e.entityType, e.entityId, e.conditionId, e.version, e.action, e.actorKeyId, e.at, json(e.before), json(e.after)).lastInsertRowid,
-    );
-    change.run(seq, e.entityType, e.entityId, e.conditionId, e.action, e.version, e.conditionVersion, e.at);
-    return seq;
-  };
 }
 
 interface ChangeRow {

@@ -8,6 +8,7 @@ import { DISCLAIMER } from '../content/licence.js';
 import type { Condition, ConditionSummary } from '../schemas/condition.js';
 import type { Statistic } from '../schemas/statistic.js';
 import { createContentRepository } from './content.js';
+import { contentEpoch, perEpoch } from './epoch.js';
 import { presentSource, type SourcesRepository } from './sources.js';
 
 export interface ConditionFilter {
@@ -43,9 +44,10 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
      ORDER BY c.id LIMIT @limit`,
   );
   const versionOf = db.prepare<[string], { version: number; last_reviewed: string }>('SELECT version, last_reviewed FROM conditions WHERE id = ?');
-  // Versions by condition id (a few dozen bytes per condition): see version() below.
-  const versions = new Map<string, { version: number; lastReviewed: string }>();
+  // Versions by condition id (a few dozen bytes per condition), for the current content epoch: see version() below.
+  const rememberedVersions = perEpoch(contentEpoch(db), () => new Map<string, { version: number; lastReviewed: string }>());
   function currentVersion(id: string): { version: number; lastReviewed: string } | undefined {
+    const versions = rememberedVersions.get();
     const known = versions.get(id);
     if (known) return known;
     const row = versionOf.get(id);
@@ -161,14 +163,13 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
     },
     /**
      * Current version, for cache keys. Asked on every document request, so it is remembered in
-     * process: its SELECT was ~10% of a cached document's server CPU time (see README,
-     * Performance). Writers drop it through `app.renderCache.invalidate(...)` after a commit
-     * (wired in plugins/db.ts), or `forgetVersions()`. Unknown ids are never remembered.
+     * process for the current content epoch: its SELECT was ~10% of a cached document's server CPU
+     * time (see README, Performance). Unknown ids are never remembered.
      */
     version: currentVersion,
     /** Drops the remembered versions; the next `version(id)` asks the database. */
     forgetVersions(): void {
-      versions.clear();
+      rememberedVersions.clear();
     },
     presentStatistic,
   };

@@ -5,8 +5,10 @@
  *   statements, treatment codes, statistics, related links, citations and the FTS index. `kb build`
  *   (src/content/build.ts) writes a whole corpus with it; curated writes use it for whole
  *   conditions or single entities in place. There is no second writer to keep in step.
- * - rows → content: `toSource`, `toStatistic`, `toStatement` rebuild content-file objects from
+ * - rows → content: `toSource`, `toStatistic`, `pushStatement` rebuild content-file objects from
  *   rows, for the content repository, `kb export` and the read repositories.
+ * - history: `createHistoryWriter` appends the revision and change rows of every create, update
+ *   and delete (the build's and the curated writes').
  *
  * Row types are the tables' own (`$inferSelect` of db/schema.ts), and the INSERT statements are
  * generated from the table definitions, so a column added to db/schema.ts is a type error here
@@ -16,7 +18,7 @@ import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import * as t from '../../db/schema.js';
 import type { Sqlite } from '../db/connection.js';
-import type { EntityType } from '../content/entities.js';
+import type { ChangeAction, EntityType } from '../content/entities.js';
 import {
   DIAGNOSTIC_METHODS,
   REGULATORY_STATUSES,
@@ -405,3 +407,42 @@ export function createRowWriter(db: Sqlite) {
 }
 
 export type RowWriter = ReturnType<typeof createRowWriter>;
+
+/* History */
+
+export interface HistoryEvent {
+  entityType: EntityType;
+  entityId: string;
+  conditionId: string;
+  action: ChangeAction;
+  version: number;
+  conditionVersion: number | null;
+  actorKeyId: string | null;
+  at: string;
+  before: unknown;
+  after: unknown;
+}
+
+/**
+ * Appends history events (one revision and one change, sharing a seq; see changes.ts); call
+ * inside the transaction that made the changes. Returns their seqs.
+ */
+export function createHistoryWriter(db: Sqlite) {
+  const revision = db.prepare<[string, string, string, number, string, string | null, string, string | null, string | null]>(
+    `INSERT INTO revisions (entity_type, entity_id, condition_id, version, action, actor_key_id, at, before, after)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // The change takes its revision's seq, so a feed entry names the revision that explains it.
+  const change = db.prepare<[number, string, string, string, string, number, number | null, string]>(
+    'INSERT INTO changes (seq, entity_type, entity_id, condition_id, action, version, condition_version, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+  return (e: HistoryEvent): number => {
+    const seq = Number(
+      revision.run(e.entityType, e.entityId, e.conditionId, e.version, e.action, e.actorKeyId, e.at, json(e.before), json(e.after)).lastInsertRowid,
+    );
+    change.run(seq, e.entityType, e.entityId, e.conditionId, e.action, e.version, e.conditionVersion, e.at);
+    return seq;
+  };
+}
+

@@ -4,6 +4,7 @@ import { citationRef, type CitationContent, type SourceContent } from '../conten
 import type { SourceRef } from '../schemas/common.js';
 import type { Source } from '../schemas/source.js';
 import * as t from '../../db/schema.js';
+import { contentEpoch, perEpoch } from './epoch.js';
 import { selectColumns, toSource, type SourceRow } from './rows.js';
 
 export function presentSource(s: SourceContent): Source {
@@ -77,20 +78,20 @@ export function createSourcesRepository(db: Sqlite) {
     `SELECT max(c.last_reviewed) AS last_reviewed FROM sources s JOIN conditions c ON c.id = s.defined_in
      WHERE s.id IN (SELECT value FROM json_each(?))`,
   );
-  // Short citations are read on every document and statistic: keep them in memory (sources are few
-  // and change only through a rebuild or a curated write, which calls invalidate()).
-  let index: Map<string, CitedSource> | undefined;
+  // Short citations are read on every document and statistic: kept in memory for the current
+  // content epoch (sources are few and change only through a rebuild or a curated write).
   const allRows = db.prepare<[], SourceRow>(`SELECT ${selectColumns(t.sources)} FROM sources`);
-
-  function citedSources(): Map<string, CitedSource> {
-    index ??= new Map(
-      allRows.all().map((r) => {
-        const source = toSource(r);
-        return [r.id, { ref: { id: r.id, citation: shortCitation(source), doi: r.doi, pmid: r.pmid, url: sourceUrl(source) }, kind: source.kind, year: r.year }];
-      }),
-    );
-    return index;
-  }
+  const index = perEpoch(
+    contentEpoch(db),
+    (): Map<string, CitedSource> =>
+      new Map(
+        allRows.all().map((r) => {
+          const source = toSource(r);
+          return [r.id, { ref: { id: r.id, citation: shortCitation(source), doi: r.doi, pmid: r.pmid, url: sourceUrl(source) }, kind: source.kind, year: r.year }];
+        }),
+      ),
+  );
+  const citedSources = () => index.get();
 
   return {
     get(id: string): Source | undefined {
@@ -120,9 +121,6 @@ export function createSourcesRepository(db: Sqlite) {
     /** Latest review date of the conditions that define these sources; null for none. */
     lastReviewed(ids: readonly string[]): string | null {
       return ids.length === 0 ? null : (reviewed.get(JSON.stringify(ids))?.last_reviewed ?? null);
-    },
-    invalidate(): void {
-      index = undefined;
     },
   };
 }

@@ -11,7 +11,9 @@
  *
  * Everything happens in one transaction with foreign-key checks deferred to the commit: rows may
  * be briefly absent while other rows point at them, but the commit fails (and rolls back) if any
- * reference is left dangling.
+ * reference is left dangling. `transaction(fn)` runs a whole curated write (precondition check,
+ * validation, commit) in one `BEGIN IMMEDIATE` transaction, so that writers in other processes
+ * on the same file are serialized by SQLite and see each other's commits.
  */
 import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
@@ -19,8 +21,8 @@ import { datasetVersionOf } from '../content/build.js';
 import { canonicalCondition, diffEntities, entitiesOf, sectionKey, type EntityType } from '../content/entities.js';
 import { STATEMENT_SECTIONS, type ConditionContent, type SourceContent, type StatementContent, type StatementSectionKey, type StatisticContent } from '../content/schema.js';
 import { createContentRepository } from './content.js';
-import { createHistoryWriter } from './changes.js';
-import { createRowWriter } from './rows.js';
+import { contentEpoch } from './epoch.js';
+import { createHistoryWriter, createRowWriter } from './rows.js';
 
 export interface ConditionWrite {
   id: string;
@@ -81,42 +83,29 @@ export function createWritesRepository(db: Sqlite) {
        UNION ALL SELECT 'source', id, version FROM sources WHERE defined_in = @id`,
     ),
     lastVersion: db.prepare<[string, string], { version: number | null }>('SELECT max(version) AS version FROM revisions WHERE entity_type = ? AND entity_id = ?'),
-    lastSeq: db.prepare<[], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM changes'),
     setDatasetVersion: db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'datasetVersion'"),
     version: Object.fromEntries(
       (Object.entries(VERSION_TABLE) as [EntityType, string][]).map(([type, table]) => [type, db.prepare<[string], { version: number }>(`SELECT version FROM ${table} WHERE id = ?`)]),
     ) as Record<EntityType, Statement<[string], { version: number }>>,
-    citingConditions: db.prepare<[string], { condition_id: string }>(
-      `SELECT DISTINCT CASE c.entity_type WHEN 'summary' THEN c.entity_id WHEN 'statement' THEN st.condition_id
-                                          WHEN 'statistic' THEN sx.condition_id
-                                          ELSE substr(c.entity_id, 1, instr(c.entity_id, '#') - 1) END AS condition_id
-       FROM citations c
-       LEFT JOIN statements st ON c.entity_type = 'statement' AND st.id = c.entity_id
-       LEFT JOIN statistics sx ON c.entity_type = 'statistic' AND sx.id = c.entity_id
-       WHERE c.source_id IN (SELECT value FROM json_each(?))`,
-    ),
-    statisticConditions: db.prepare<[string], { condition_id: string }>(
-      'SELECT DISTINCT condition_id FROM statistics WHERE treatment_id IN (SELECT value FROM json_each(?))',
-    ),
-    relatedConditions: db.prepare<[string], { condition_id: string }>(
-      'SELECT DISTINCT condition_id FROM related_conditions WHERE related_id IN (SELECT value FROM json_each(?))',
-    ),
   };
 
+  const epoch = contentEpoch(db);
   /**
    * The corpus as of the last change, kept between writes: reading every condition back costs
-   * more than the write itself. Keyed by the feed's last seq, so a change committed by anything
-   * else (another process) makes it reload.
+   * more than the write itself. Keyed by the content epoch, so a change committed by anything
+   * else (another process) makes it reload. `pending` is the corpus after a commit nested in a
+   * transaction that has not committed yet.
    */
-  let cached: { seq: number; corpus: Map<string, ConditionContent> } | undefined;
+  let cached: { epoch: string; corpus: Map<string, ConditionContent> } | undefined;
+  let pending: Map<string, ConditionContent> | undefined;
 
-  const load = db.transaction((): { seq: number; corpus: Map<string, ConditionContent> } => {
+  const load = db.transaction((): Map<string, ConditionContent> => {
     const all = new Map<string, ConditionContent>();
     for (const id of content.ids()) {
       const c = content.get(id);
       if (c) all.set(id, c);
     }
-    return { seq: q.lastSeq.get()?.seq ?? 0, corpus: all };
+    return all;
   });
 
   function lastKnownVersion(type: EntityType, id: string): number {
@@ -229,43 +218,59 @@ export function createWritesRepository(db: Sqlite) {
     // The dataset version stays a hash of the content, so exporting and rebuilding reproduces it.
     const corpus = corpusAfter.map((c) => final.get(c.id) ?? c);
     q.setDatasetVersion.run(datasetVersionOf(corpus));
-    return { result: { changes, conditionVersions }, final: { seq: changes.at(-1)?.seq ?? 0, corpus } };
+    return { result: { changes, conditionVersions }, final: corpus };
   });
+
+  /** After a transaction ended: the epoch moved on (or back), and the cache holds only committed content. */
+  function settled(committed: Map<string, ConditionContent> | undefined): void {
+    epoch.refresh();
+    cached = committed ? { epoch: epoch.current(), corpus: committed } : undefined;
+  }
 
   return {
     /** Every condition's content as of the last change (a consistent snapshot). Treat it as read-only. */
     corpus(): Map<string, ConditionContent> {
-      const seq = q.lastSeq.get()?.seq ?? 0;
-      if (!cached || cached.seq !== seq) cached = load();
+      const now = epoch.current();
+      if (cached?.epoch !== now) cached = { epoch: now, corpus: load() };
       return new Map(cached.corpus);
     },
-    /** Stores a validated write in one transaction; see the module comment. */
+    /** Stores a validated write in one transaction (a savepoint inside `transaction`); see the module comment. */
     commit(writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string): CommitResult {
+      const nested = db.inTransaction;
       try {
         const { result, final } = commit(writes, corpusAfter, actorKeyId, at);
-        // Only after the commit succeeded: the cache must never hold what was rolled back.
-        if (final) cached = { seq: final.seq, corpus: new Map(final.corpus.map((c) => [c.id, c])) };
+        const corpus = final ? new Map(final.map((c) => [c.id, c])) : undefined;
+        // Only once committed for good: the cache must never hold what was rolled back.
+        if (nested) pending = corpus ?? pending;
+        else if (corpus) settled(corpus);
         return result;
       } catch (error) {
-        cached = undefined;
+        pending = undefined;
+        if (!nested) settled(undefined);
         throw error;
+      }
+    },
+    /**
+     * Runs `fn` in one `BEGIN IMMEDIATE` transaction: the write lock is taken first (waiting up to
+     * the busy timeout, then SQLITE_BUSY), so everything `fn` reads is the latest committed state
+     * and stays so until it commits. A curated write checks its precondition and commits in here.
+     */
+    transaction<T>(fn: () => T): T {
+      try {
+        const out = db.transaction(fn).immediate();
+        if (pending) settled(pending);
+        else epoch.refresh();
+        return out;
+      } catch (error) {
+        settled(undefined);
+        throw error;
+      } finally {
+        pending = undefined;
       }
     },
     /** Current version of an entity, for 412 problems; undefined when absent. */
     version(type: EntityType, id: string): number | undefined {
       return q.version[type].get(id)?.version;
-    },
-    /**
-     * Conditions whose documents show something of the given entities (cited sources, treatments
-     * named in statistics, related links), beyond the conditions that own them: their cached
-     * renderings must go too.
-     */
-    dependents(ids: { sources: string[]; treatments: string[]; conditions: string[] }): string[] {
-      const out = new Set<string>();
-      if (ids.sources.length) for (const r of q.citingConditions.all(JSON.stringify(ids.sources))) out.add(r.condition_id);
-      if (ids.treatments.length) for (const r of q.statisticConditions.all(JSON.stringify(ids.treatments))) out.add(r.condition_id);
-      if (ids.conditions.length) for (const r of q.relatedConditions.all(JSON.stringify(ids.conditions))) out.add(r.condition_id);
-      return [...out];
     },
   };
 }

@@ -21,7 +21,7 @@ import {
   problemResponses,
   ref,
 } from '../schemas/common.js';
-import { latestReviewed } from './statistics.js';
+import { latestReviewed } from '../http/representations.js';
 
 const CodeMappingSchema = Type.Object(
   {

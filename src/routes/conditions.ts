@@ -4,16 +4,13 @@
  * request through their response schemas.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { CODE_SYSTEMS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
-import type { Rendered } from '../http/renderCache.js';
+import { SECTIONS, sendRendered, type SectionName } from '../http/representations.js';
 import { JSONLD_TYPE, JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
-import { conditionToJsonLd } from '../renderers/jsonld.js';
-import { conditionToMarkdown, sectionToMarkdown } from '../renderers/markdown.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import {
   ConditionSchema,
@@ -24,27 +21,9 @@ import {
   StatementSchema,
   SymptomSchema,
   TreatmentSchema,
-  type Condition,
 } from '../schemas/condition.js';
 import { SourceSchema } from '../schemas/source.js';
 import { StatisticSchema } from '../schemas/statistic.js';
-
-/** URL section names (kebab-case, as in the contract) → document keys. `facts` lives in routes/facts.ts. */
-export const SECTIONS = {
-  symptoms: 'symptoms',
-  causes: 'causes',
-  'risk-factors': 'riskFactors',
-  complications: 'complications',
-  diagnosis: 'diagnosis',
-  treatments: 'treatments',
-  prognosis: 'prognosis',
-  prevention: 'prevention',
-  'when-to-seek-care': 'whenToSeekCare',
-  'differential-diagnosis': 'differentialDiagnosis',
-  statistics: 'statistics',
-  sources: 'sources',
-} as const satisfies Record<string, keyof Condition>;
-type SectionName = keyof typeof SECTIONS;
 
 export const CODE_PARAM_PATTERN = `^(${CODE_SYSTEMS.join('|')}):[A-Za-z0-9.\\-]{1,40}$`;
 
@@ -53,33 +32,6 @@ const ConditionIdParam = Type.String({ pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', ma
 /** Representations of a condition document, the default first. */
 export const DOCUMENT_TYPES = [JSON_TYPE, JSONLD_TYPE, MARKDOWN_TYPE] as const;
 const SECTION_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
-
-/** Human titles of the sections, for the Markdown rendering. */
-const SECTION_TITLES: Record<SectionName, string> = {
-  symptoms: 'Symptoms',
-  causes: 'Causes',
-  'risk-factors': 'Risk factors',
-  complications: 'Complications',
-  diagnosis: 'Diagnosis',
-  treatments: 'Treatments',
-  prognosis: 'Prognosis',
-  prevention: 'Prevention',
-  'when-to-seek-care': 'When to seek care',
-  'differential-diagnosis': 'Conditions that look similar',
-  statistics: 'Statistics',
-  sources: 'Sources',
-};
-
-/** One document in the negotiated representation; the bytes are cached, so this runs once per version. */
-function renderDocument(doc: Condition, type: string): { body: string; contentType: string } {
-  if (type === MARKDOWN_TYPE) return { body: conditionToMarkdown(doc), contentType: `${MARKDOWN_TYPE}; charset=utf-8` };
-  if (type === JSONLD_TYPE) return { body: JSON.stringify(conditionToJsonLd(doc)), contentType: `${JSONLD_TYPE}; charset=utf-8` };
-  return { body: JSON.stringify(doc), contentType: 'application/json; charset=utf-8' };
-}
-
-export function sendRendered(reply: FastifyReply, rendered: Rendered): FastifyReply {
-  return reply.header('etag', rendered.etag).type(rendered.contentType).send(rendered.body);
-}
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { conditions } = app.repos;
@@ -142,13 +94,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const current = conditions.version(id);
-      if (!current) throw new NotFound(`No condition with id "${id}".`);
-      const rendered = app.renderCache.get(`condition:${id}@${current.version}:${request.representation}`, () => {
-        const doc = conditions.document(id);
-        if (!doc) throw new NotFound(`No condition with id "${id}".`);
-        return renderDocument(doc, request.representation);
-      });
+      const rendered = app.representations.condition(id, request.representation);
+      if (!rendered) throw new NotFound(`No condition with id "${id}".`);
       return sendRendered(reply, rendered);
     },
   );
@@ -197,27 +144,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id, section } = request.params;
-      const key = SECTIONS[section as SectionName];
-      if (!key) throw new BadRequest(`Unknown section "${section}".`);
-      const current = conditions.version(id);
-      if (!current) throw new NotFound(`No condition with id "${id}".`);
-      const rendered = app.renderCache.get(`condition:${id}@${current.version}:section:${section}:${request.representation}`, () => {
-        const doc = conditions.document(id);
-        if (!doc) throw new NotFound(`No condition with id "${id}".`);
-        if (request.representation === MARKDOWN_TYPE) {
-          return { body: sectionToMarkdown(doc, key, `${doc.name}: ${SECTION_TITLES[section as SectionName]}`), contentType: `${MARKDOWN_TYPE}; charset=utf-8` };
-        }
-        const body = {
-          conditionId: doc.id,
-          conditionName: doc.name,
-          section,
-          data: doc[key],
-          lastReviewed: doc.lastReviewed,
-          version: doc.version,
-          disclaimer: doc.disclaimer,
-        };
-        return { body: JSON.stringify(body), contentType: 'application/json; charset=utf-8' };
-      });
+      if (!(section in SECTIONS)) throw new BadRequest(`Unknown section "${section}".`);
+      const rendered = app.representations.section(id, section, request.representation);
+      if (!rendered) throw new NotFound(`No condition with id "${id}".`);
       return sendRendered(reply, rendered);
     },
   );

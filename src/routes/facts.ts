@@ -15,7 +15,8 @@ import { JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/med
 import { factsToMarkdown } from '../renderers/markdown.js';
 import type { FactFilter, FactWithReview } from '../repositories/facts.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, pageQuery, LAST_REVIEWED_FIELD, Nullable, PageSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
-import { FactSchema, FactSectionSchema, type Fact } from '../schemas/fact.js';
+import { FactDocumentSchema, FactSchema, FactSectionSchema } from '../schemas/fact.js';
+import { sendRendered, withoutReview } from '../http/representations.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
 const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
@@ -58,11 +59,6 @@ const ConditionFactListSchema = Type.Object(
     disclaimer: DISCLAIMER_FIELD,
   },
   { title: 'ConditionFactList' },
-);
-
-const FactDocumentSchema = Type.Object(
-  { ...FactSchema.properties, lastReviewed: LAST_REVIEWED_FIELD, disclaimer: DISCLAIMER_FIELD },
-  { title: 'FactDocument', description: 'One fact with the review date of its condition and the disclaimer' },
 );
 
 const FILTERS_DESCRIPTION =
@@ -136,13 +132,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const fact = facts.get(request.params.id);
-      if (!fact) throw new NotFound(`No fact with id "${request.params.id}".`);
-      const body = { ...withoutReview(fact), lastReviewed: fact.lastReviewed, disclaimer: DISCLAIMER };
-      if (request.representation === MARKDOWN_TYPE) {
-        return sendMarkdown(reply, factsToMarkdown([body], body, { title: fact.name }));
-      }
-      return body;
+      const rendered = app.representations.fact(request.params.id, request.representation);
+      if (!rendered) throw new NotFound(`No fact with id "${request.params.id}".`);
+      return sendRendered(reply, rendered);
     },
   );
 
@@ -186,10 +178,6 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 /** Sent as bytes with its own type: the JSON response schema does not apply to Markdown. */
 function sendMarkdown(reply: FastifyReply, markdown: string): FastifyReply {
   return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(markdown);
-}
-
-function withoutReview({ lastReviewed: _reviewed, ...fact }: FactWithReview): Fact {
-  return fact;
 }
 
 export default routes;

@@ -8,33 +8,9 @@ import { ATTRIBUTIONS, SLUG_PATTERN, SOURCE_ID_PATTERN, SOURCE_KINDS } from '../
 import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { NotFound } from '../http/problems.js';
-import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
-import { SourceSchema } from '../schemas/source.js';
-
-const CitingSchema = Type.Object(
-  {
-    entityType: StringEnum(['statement', 'statistic', 'summary', 'related'] as const, {
-      description: 'statement (any section item), statistic, summary (of a condition) or related (a link between conditions)',
-    }),
-    id: Type.String({
-      description: 'Statement or statistic id; the condition id for a summary; the linked condition id for a related link',
-      examples: ['calciphylaxis.stat.usage-sodium-thiosulfate'],
-    }),
-    conditionId: Type.String({ description: 'The condition whose content cites the source', examples: ['calciphylaxis'] }),
-    url: Type.String({ description: 'Where the citing content is served', examples: ['/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate'] }),
-  },
-  { title: 'Citing' },
-);
-
-const SourceDocumentSchema = Type.Object(
-  {
-    ...SourceSchema.properties,
-    citedBy: Type.Array(CitingSchema, { description: 'Everything in the knowledge base that cites this source, by condition' }),
-    lastReviewed: Nullable(LAST_REVIEWED_FIELD),
-    disclaimer: DISCLAIMER_FIELD,
-  },
-  { title: 'SourceDocument', description: 'One cited work and what cites it. Unknown identifiers are null, never guessed.' },
-);
+import { DEFAULT_LIMIT, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
+import { SourceDocumentSchema, SourceSchema } from '../schemas/source.js';
+import { sendRendered } from '../http/representations.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { sources } = app.repos;
@@ -84,11 +60,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: SourceDocumentSchema, ...problemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
-      const source = sources.get(id);
-      if (!source) throw new NotFound(`No source with id "${id}".`);
-      return { ...source, citedBy: sources.citedBy(id), lastReviewed: sources.lastReviewed([id]), disclaimer: DISCLAIMER };
+      const rendered = app.representations.source(id);
+      if (!rendered) throw new NotFound(`No source with id "${id}".`);
+      return sendRendered(reply, rendered);
     },
   );
 };

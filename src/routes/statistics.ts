@@ -9,16 +9,11 @@ import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
 import { CSV_TYPE, FHIR_TYPE, JSON_TYPE, alternatives, formatQuery } from '../http/media.js';
-import { statisticToFhir } from '../renderers/fhir.js';
 import { STATISTICS_CSV_HEADER, statisticsToCsv } from '../renderers/csv.js';
 import { presentStatisticRecord } from '../repositories/statistics.js';
-import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
-import { StatisticSchema } from '../schemas/statistic.js';
-
-const StatisticDocumentSchema = Type.Object(
-  { ...StatisticSchema.properties, lastReviewed: LAST_REVIEWED_FIELD, disclaimer: DISCLAIMER_FIELD },
-  { title: 'StatisticDocument', description: 'One statistic with the review date of its condition and the disclaimer' },
-);
+import { DEFAULT_LIMIT, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
+import { StatisticDocumentSchema, StatisticSchema } from '../schemas/statistic.js';
+import { latestReviewed, sendRendered } from '../http/representations.js';
 
 const StatisticIdParam = Type.String({
   pattern: ENTITY_ID_PATTERN,
@@ -26,13 +21,6 @@ const StatisticIdParam = Type.String({
   description: 'Statistic id',
   examples: ['calciphylaxis.stat.usage-sodium-thiosulfate'],
 });
-
-/** The latest of the review dates, or null for none. */
-export function latestReviewed(dates: Iterable<string>): string | null {
-  let max: string | null = null;
-  for (const d of dates) if (max === null || d > max) max = d;
-  return max;
-}
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { statistics, conditions } = app.repos;
@@ -144,15 +132,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const record = statistics.get(id);
-      if (!record) throw new NotFound(`No statistic with id "${id}".`);
-      const statistic = presentStatisticRecord(conditions, record);
-      if (request.representation === FHIR_TYPE) {
-        const primary = app.repos.sources.get(statistic.primarySource);
-        const conditionName = app.repos.facts.condition(statistic.conditionId)?.name ?? statistic.conditionId;
-        return reply.type(`${FHIR_TYPE}; charset=utf-8`).send(JSON.stringify(statisticToFhir(statistic, primary, conditionName)));
-      }
-      return { ...statistic, lastReviewed: record.lastReviewed, disclaimer: DISCLAIMER };
+      const rendered = app.representations.statistic(id, request.representation);
+      if (!rendered) throw new NotFound(`No statistic with id "${id}".`);
+      return sendRendered(reply, rendered);
     },
   );
 };

@@ -9,25 +9,13 @@ import { DISCLAIMER } from '../content/licence.js';
 import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
 import { NotFound } from '../http/problems.js';
 import { normalizeCode, type CodeSystem } from '../repositories/codes.js';
-import { presentStatisticRecord } from '../repositories/statistics.js';
-import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
-import { TreatmentSchema } from '../schemas/condition.js';
-import { StatisticSchema } from '../schemas/statistic.js';
+import { DEFAULT_LIMIT, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
+import { TreatmentDocumentSchema, TreatmentSchema } from '../schemas/condition.js';
 import { CODE_PARAM_PATTERN } from './conditions.js';
-import { latestReviewed } from './statistics.js';
-
-const TreatmentDocumentSchema = Type.Object(
-  {
-    ...TreatmentSchema.properties,
-    evidence: Type.Array(ref(StatisticSchema), { description: 'The statistics listed in `statistics`, in full and in the same order' }),
-    lastReviewed: LAST_REVIEWED_FIELD,
-    disclaimer: DISCLAIMER_FIELD,
-  },
-  { title: 'TreatmentDocument', description: 'One treatment with its evidence' },
-);
+import { latestReviewed, sendRendered } from '../http/representations.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { treatments, statistics, conditions } = app.repos;
+  const { treatments } = app.repos;
 
   app.get(
     '/treatments',
@@ -89,17 +77,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TreatmentDocumentSchema, ...problemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
-      const record = treatments.get(id);
-      if (!record) throw new NotFound(`No treatment with id "${id}".`);
-      const evidence = statistics.aboutTreatment(id);
-      return {
-        ...record.treatment,
-        evidence: evidence.map((r) => presentStatisticRecord(conditions, r)),
-        lastReviewed: latestReviewed([record.lastReviewed, ...evidence.map((r) => r.lastReviewed)]) ?? record.lastReviewed,
-        disclaimer: DISCLAIMER,
-      };
+      const rendered = app.representations.treatment(id);
+      if (!rendered) throw new NotFound(`No treatment with id "${id}".`);
+      return sendRendered(reply, rendered);
     },
   );
 };

@@ -138,6 +138,18 @@ export const ConditionSchema = Type.Object(
   { $id: 'Condition', title: 'Condition', description: 'The whole condition document' },
 );
 export type Condition = Static<typeof ConditionSchema>;
+
+/** GET /v1/treatments/{id}: one treatment with its evidence in full. */
+export const TreatmentDocumentSchema = Type.Object(
+  {
+    ...TreatmentSchema.properties,
+    evidence: Type.Array(ref(StatisticSchema), { description: 'The statistics listed in `statistics`, in full and in the same order' }),
+    lastReviewed: LAST_REVIEWED_FIELD,
+    disclaimer: DISCLAIMER_FIELD,
+  },
+  { title: 'TreatmentDocument', description: 'One treatment with its evidence' },
+);
+export type TreatmentDocument = Static<typeof TreatmentDocumentSchema>;
 export type ConditionSummary = Static<typeof ConditionSummarySchema>;
 export type Treatment = Static<typeof TreatmentSchema>;
 

@@ -3,7 +3,7 @@
  * stable id, for retrieval-augmented chatbots and anything else that quotes the knowledge base.
  */
 import { Type, type Static } from 'typebox';
-import { ConfidenceSchema, SourceRefSchema, StringEnum, ref } from './common.js';
+import { ConfidenceSchema, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, SourceRefSchema, StringEnum, ref } from './common.js';
 
 /** Section names as they appear in URLs (kebab-case), `statistics` included. */
 export const FACT_SECTIONS = [
@@ -46,3 +46,10 @@ const FACT_OPTIONS = { title: 'Fact', description: 'An atomic, cited statement o
 export const FactSchema = Type.Object(factFields, { $id: 'Fact', ...FACT_OPTIONS });
 
 export type Fact = Static<typeof FactSchema>;
+
+/** GET /v1/facts/{id}: one fact with the review date of its condition and the disclaimer. */
+export const FactDocumentSchema = Type.Object(
+  { ...FactSchema.properties, lastReviewed: LAST_REVIEWED_FIELD, disclaimer: DISCLAIMER_FIELD },
+  { title: 'FactDocument', description: 'One fact with the review date of its condition and the disclaimer' },
+);
+export type FactDocument = Static<typeof FactDocumentSchema>;

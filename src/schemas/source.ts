@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { AttributionSchema, Nullable, SourceKindSchema } from './common.js';
+import { AttributionSchema, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, SourceKindSchema, StringEnum } from './common.js';
 
 export const SourceSchema = Type.Object(
   {
@@ -25,3 +25,30 @@ export const SourceSchema = Type.Object(
   { $id: 'Source', title: 'Source', description: 'A cited work. Unknown identifiers are null, never guessed.' },
 );
 export type Source = Static<typeof SourceSchema>;
+
+const CitingSchema = Type.Object(
+  {
+    entityType: StringEnum(['statement', 'statistic', 'summary', 'related'] as const, {
+      description: 'statement (any section item), statistic, summary (of a condition) or related (a link between conditions)',
+    }),
+    id: Type.String({
+      description: 'Statement or statistic id; the condition id for a summary; the linked condition id for a related link',
+      examples: ['calciphylaxis.stat.usage-sodium-thiosulfate'],
+    }),
+    conditionId: Type.String({ description: 'The condition whose content cites the source', examples: ['calciphylaxis'] }),
+    url: Type.String({ description: 'Where the citing content is served', examples: ['/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate'] }),
+  },
+  { title: 'Citing' },
+);
+
+/** GET /v1/sources/{id}: one cited work and what cites it. */
+export const SourceDocumentSchema = Type.Object(
+  {
+    ...SourceSchema.properties,
+    citedBy: Type.Array(CitingSchema, { description: 'Everything in the knowledge base that cites this source, by condition' }),
+    lastReviewed: Nullable(LAST_REVIEWED_FIELD),
+    disclaimer: DISCLAIMER_FIELD,
+  },
+  { title: 'SourceDocument', description: 'One cited work and what cites it. Unknown identifiers are null, never guessed.' },
+);
+export type SourceDocument = Static<typeof SourceDocumentSchema>;

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { CERTAINTY_LEVELS, COMPARATORS, ESTIMATE_TYPES, MEASURES, STUDY_DESIGNS, UNITS } from '../content/schema.js';
-import { ConfidenceSchema, Nullable, SourceKindSchema, SourceRefSchema, StringEnum, ref } from './common.js';
+import { ConfidenceSchema, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, SourceKindSchema, SourceRefSchema, StringEnum, ref } from './common.js';
 
 export const StatisticSchema = Type.Object(
   {
@@ -54,3 +54,10 @@ export const StatisticSchema = Type.Object(
   },
 );
 export type Statistic = Static<typeof StatisticSchema>;
+
+/** GET /v1/statistics/{id}: one statistic with the review date of its condition and the disclaimer. */
+export const StatisticDocumentSchema = Type.Object(
+  { ...StatisticSchema.properties, lastReviewed: LAST_REVIEWED_FIELD, disclaimer: DISCLAIMER_FIELD },
+  { title: 'StatisticDocument', description: 'One statistic with the review date of its condition and the disclaimer' },
+);
+export type StatisticDocument = Static<typeof StatisticDocumentSchema>;

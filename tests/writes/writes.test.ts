@@ -492,23 +492,25 @@ describe('read-only mode', () => {
 });
 
 describe('rate limits around a write', () => {
-  it('passes a rate-limited precondition check on as 429 with Retry-After, and never reports a committed write as failed', async () => {
-    // Three requests per minute per address: the write's internal GETs count against its caller.
+  it('count a write once: its precondition check and answer are no requests of their own; over the limit it is 429 with Retry-After and writes nothing', async () => {
+    // Three requests per minute per address.
     const small = await buildCurationApp({ env: { RATE_LIMIT_MAX: '3' } });
     try {
       const get = (remoteAddress: string) => small.app.inject({ url: STAT, remoteAddress });
       const write = (remoteAddress: string, etag: string, value: number) =>
         small.send({ method: 'PATCH', url: STAT, payload: { value }, headers: { 'if-match': etag }, remoteAddress });
 
-      // 1 GET + 1 PATCH + 1 internal GET (check) fit; the internal GET for the answer does not.
+      // 1 GET + 1 PATCH fit, and the answer is the new representation with its ETag.
       const a = await get('10.50.0.1');
       const written = await write('10.50.0.1', String(a.headers.etag), 41);
-      expect(written.statusCode, written.body).toBe(204);
-      expect(written.body).toBe('');
+      expect(written.statusCode, written.body).toBe(200);
+      expect(written.json<{ value: number }>().value).toBe(41);
+      expect(written.headers.etag).toBe((await get('10.50.0.1')).headers.etag);
       expect(small.app.repos.statistics.get('calciphylaxis.stat.usage-sodium-thiosulfate')?.content.value).toBe(41);
 
-      // 2 GETs + 1 PATCH fit; the internal GET of the check does not: nothing is written.
+      // 3 GETs use the limit up: the write is refused before anything is read or written.
       const b = await get('10.50.0.2');
+      await get('10.50.0.2');
       await get('10.50.0.2');
       const before = checksum(small.app.db);
       const refused = await write('10.50.0.2', String(b.headers.etag), 42);

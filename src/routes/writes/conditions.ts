@@ -6,8 +6,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CODE_SYSTEMS, type ConditionContent } from '../../content/schema.js';
-import { BadRequest, HttpProblem, NotFound } from '../../http/problems.js';
+import { CODE_SYSTEMS } from '../../content/schema.js';
 import { normalizeCode } from '../../repositories/codes.js';
 import { StringEnum, ref } from '../../schemas/common.js';
 import { ConditionSchema } from '../../schemas/condition.js';
@@ -27,14 +26,14 @@ import {
   problems,
   WRITTEN_WITHOUT_BODY,
 } from './schemas.js';
-import { copy, deletionReceipt, presentFields, type WriteService } from './service.js';
+import type { CurationService } from '../../curation/service.js';
+import { write } from './send.js';
 
 const CONDITION_BODY_LIMIT = 512 * 1024;
 const SMALL_BODY_LIMIT = 64 * 1024;
 
-const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
+const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (app, { curation }) => {
   const config = { scope: 'content:write' as const };
-  const url = (id: string) => `/v1/conditions/${id}`;
 
   app.post(
     '/conditions',
@@ -56,18 +55,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 201: ref(ConditionSchema), ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const body = request.body as unknown as Omit<ConditionContent, 'version'>;
-      return service.execute(request, reply, {
-        apply(corpus) {
-          if (corpus.has(body.id)) {
-            throw new HttpProblem(409, '/problems/conflict', 'Conflict', `The condition "${body.id}" already exists.`, [{ path: '/body/id', message: 'already exists' }]);
-          }
-          return { writes: [{ id: body.id, before: undefined, after: { ...body, version: 1 } }], target: { conditionId: body.id, path: '' } };
-        },
-        respond: () => ({ status: 201, url: url(body.id), location: url(body.id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.createCondition(ctx, request.body)),
   );
 
   app.put(
@@ -90,20 +78,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: ref(ConditionSchema), ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const body = request.body as unknown as Omit<ConditionContent, 'version'>;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'condition', id },
-        apply(corpus) {
-          const before = corpus.get(id);
-          if (!before) throw new NotFound(`No condition with id "${id}".`);
-          if (body.id !== id) throw new BadRequest('The body id must be the id in the path; ids never change.', [{ path: '/body/id', message: `must be "${id}"` }]);
-          return { writes: [{ id, before, after: { ...body, version: before.version } }], target: { conditionId: id, path: '' } };
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.replaceCondition(ctx, request.params.id, request.body)),
   );
 
   app.patch(
@@ -128,19 +103,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: ref(ConditionSchema), ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const patch = presentFields(request.body as Partial<ConditionContent>);
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'condition', id },
-        apply(corpus) {
-          const before = corpus.get(id);
-          if (!before) throw new NotFound(`No condition with id "${id}".`);
-          return { writes: [{ id, before, after: { ...copy(before), ...patch } }], target: { conditionId: id, path: '' } };
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.patchCondition(ctx, request.params.id, request.body)),
   );
 
   app.delete(
@@ -161,18 +124,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: DeletionSchema, ...problems(...COMMON_PROBLEMS, 400, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'condition', id },
-        apply(corpus) {
-          const before = corpus.get(id);
-          if (!before) throw new NotFound(`No condition with id "${id}".`);
-          return { writes: [{ id, before, after: undefined }] };
-        },
-        respond: (result) => deletionReceipt(result, 'condition', id),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.deleteCondition(ctx, request.params.id)),
   );
 
   app.post(
@@ -196,23 +148,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 201: ref(ConditionSchema), ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const code = request.body as unknown as ConditionContent['codes'][number];
-      return service.execute(request, reply, {
-        apply(corpus) {
-          const before = corpus.get(id);
-          if (!before) throw new NotFound(`No condition with id "${id}".`);
-          if (before.codes.some((c) => c.system === code.system && c.code.toUpperCase() === code.code.toUpperCase())) {
-            throw new HttpProblem(409, '/problems/conflict', 'Conflict', `${code.system} code ${code.code} is already mapped to "${id}".`, [{ path: '/body/code', message: 'already mapped' }]);
-          }
-          const after = copy(before);
-          after.codes.push(code);
-          return { writes: [{ id, before, after }], target: { conditionId: id, path: `/codes/${after.codes.length - 1}` } };
-        },
-        respond: () => ({ status: 201, url: url(id), location: `${url(id)}/codes/${code.system}/${encodeURIComponent(code.code)}` }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.addCode(ctx, request.params.id, request.body)),
   );
 
   app.delete(
@@ -239,19 +175,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
     },
     async (request, reply) => {
       const { id, system, code: raw } = request.params;
-      const { code } = normalizeCode(system, raw);
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'condition', id },
-        apply(corpus) {
-          const before = corpus.get(id);
-          if (!before) throw new NotFound(`No condition with id "${id}".`);
-          const after = copy(before);
-          after.codes = before.codes.filter((c) => !(c.system === system && c.code.toUpperCase() === code));
-          if (after.codes.length === before.codes.length) throw new NotFound(`No ${system} code "${raw}" is mapped to "${id}".`);
-          return { writes: [{ id, before, after }] };
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
+      return write(request, reply, (ctx) => curation.removeCode(ctx, id, system, normalizeCode(system, raw).code, raw));
     },
   );
 };

@@ -6,24 +6,15 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { sectionKey, sectionName } from '../../content/entities.js';
-import type { StatementContent } from '../../content/schema.js';
-import { BadRequest, NotFound } from '../../http/problems.js';
 import { COMMON_PROBLEMS, BODY_PROBLEMS, DeletionSchema, EntityIdParam, FactBodySchema, FactDocumentSchema, FactPatchSchema, IdempotencyHeaders, IfMatchHeaders, NoQuery, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY } from './schemas.js';
-import { assertFactIdFree, copy, editCondition, deletionReceipt, findStatement, presentFields, requireCondition, type WriteService } from './service.js';
+import type { CurationService } from '../../curation/service.js';
+import { write } from './send.js';
 
 const BODY_LIMIT = 64 * 1024;
 const FactIdParam = EntityIdParam('Statement', 'calciphylaxis.symptom.livedo-patches');
 
-type FactBody = StatementContent & { conditionId: string; section: string };
-
-function notAStatement(id: string): NotFound {
-  return new NotFound(`No statement with id "${id}". Statistics are written through /v1/statistics/{id}.`);
-}
-
-const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
+const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (app, { curation }) => {
   const config = { scope: 'content:write' as const };
-  const url = (id: string) => `/v1/facts/${id}`;
 
   app.post(
     '/facts',
@@ -46,21 +37,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 201: FactDocumentSchema, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const { conditionId, section, ...item } = request.body as unknown as FactBody;
-      const key = sectionKey(section);
-      if (!key) throw new BadRequest(`Unknown section "${section}".`, [{ path: '/body/section', message: 'unknown section' }]);
-      return service.execute(request, reply, {
-        apply(corpus) {
-          const before = requireCondition(corpus, conditionId, '/body/conditionId');
-          assertFactIdFree(corpus, item.id);
-          const after = copy(before);
-          (after[key] as StatementContent[]).push(item);
-          return { writes: [{ id: conditionId, before, after }], target: { conditionId, path: `/${key}/${after[key].length - 1}` } };
-        },
-        respond: () => ({ status: 201, url: url(item.id), location: url(item.id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.createStatement(ctx, request.body)),
   );
 
   app.put(
@@ -83,28 +60,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: FactDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const { conditionId, section, ...item } = request.body as unknown as FactBody;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'statement', id },
-        apply(corpus) {
-          const found = findStatement(corpus, id);
-          if (!found) throw notAStatement(id);
-          const fixed = [
-            ['id', item.id, id],
-            ['conditionId', conditionId, found.condition.id],
-            ['section', section, sectionName(found.section)],
-          ] as const;
-          const wrong = fixed.filter(([, given, current]) => given !== current);
-          if (wrong.length) {
-            throw new BadRequest('A statement keeps its id, condition and section; delete it and create a new one to move it.', wrong.map(([field, , current]) => ({ path: `/body/${field}`, message: `must be "${current}"` })));
-          }
-          return editCondition(found.condition, (after) => void ((after[found.section] as StatementContent[])[found.index] = item), `/${found.section}/${found.index}`);
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.replaceStatement(ctx, request.params.id, request.body)),
   );
 
   app.patch(
@@ -129,20 +85,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: FactDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const patch = presentFields(request.body as Partial<StatementContent>);
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'statement', id },
-        apply(corpus) {
-          const found = findStatement(corpus, id);
-          if (!found) throw notAStatement(id);
-          const item = { ...found.item, ...patch } as StatementContent;
-          return editCondition(found.condition, (after) => void ((after[found.section] as StatementContent[])[found.index] = item), `/${found.section}/${found.index}`);
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.patchStatement(ctx, request.params.id, request.body)),
   );
 
   app.delete(
@@ -163,18 +106,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: DeletionSchema, ...problems(...COMMON_PROBLEMS, 400, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'statement', id },
-        apply(corpus) {
-          const found = findStatement(corpus, id);
-          if (!found) throw notAStatement(id);
-          return editCondition(found.condition, (after) => void (after[found.section] as StatementContent[]).splice(found.index, 1));
-        },
-        respond: (result) => deletionReceipt(result, 'statement', id),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.deleteStatement(ctx, request.params.id)),
   );
 };
 

@@ -15,7 +15,7 @@ import factWrites from './facts.js';
 import sourceWrites from './sources.js';
 import statisticWrites from './statistics.js';
 import treatmentWrites from './treatments.js';
-import { createWriteService } from './service.js';
+import { createCurationService } from '../../curation/service.js';
 import { strictValidatorCompiler } from './validator.js';
 
 const writeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
@@ -29,12 +29,12 @@ const writeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config
     }
   });
 
-  const service = createWriteService(app);
-  await app.register(conditionWrites, { service });
-  await app.register(factWrites, { service });
-  await app.register(treatmentWrites, { service });
-  await app.register(statisticWrites, { service });
-  await app.register(sourceWrites, { service });
+  const curation = createCurationService(app.db, app.representations);
+  await app.register(conditionWrites, { curation });
+  await app.register(factWrites, { curation });
+  await app.register(treatmentWrites, { curation });
+  await app.register(statisticWrites, { curation });
+  await app.register(sourceWrites, { curation });
 };
 
 export default writeRoutes;

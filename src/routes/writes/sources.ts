@@ -5,9 +5,6 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { ConditionContent, SourceContent } from '../../content/schema.js';
-import { BadRequest, HttpProblem, NotFound } from '../../http/problems.js';
-import type { ConditionWrite } from '../../repositories/writes.js';
 import {
   BODY_PROBLEMS,
   COMMON_PROBLEMS,
@@ -24,33 +21,13 @@ import {
   problems,
   WRITTEN_WITHOUT_BODY,
 } from './schemas.js';
-import { copy, editCondition, deletionReceipt, findSource, presentFields, requireCondition, type Located, type Plan, type WriteService } from './service.js';
+import type { CurationService } from '../../curation/service.js';
+import { write } from './send.js';
 
 const BODY_LIMIT = 64 * 1024;
 
-type SourceBody = SourceContent & { definedIn: string };
-
-/** The writes that put `source` into `definedIn`: in place when it stays, else out of one file and into the other. */
-function placeSource(corpus: Map<string, ConditionContent>, found: Located<SourceContent>, definedIn: string, source: SourceContent): Plan {
-  if (definedIn === found.condition.id) {
-    return editCondition(found.condition, (after) => void (after.sources[found.index] = source), `/sources/${found.index}`);
-  }
-  const target = requireCondition(corpus, definedIn, '/body/definedIn');
-  const from = copy(found.condition);
-  from.sources.splice(found.index, 1);
-  const to = copy(target);
-  to.sources.push(source);
-  const writes: ConditionWrite[] = [
-    { id: found.condition.id, before: found.condition, after: from },
-    { id: definedIn, before: target, after: to },
-  ];
-  return { writes, target: { conditionId: definedIn, path: `/sources/${to.sources.length - 1}` } };
-}
-
-const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
+const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (app, { curation }) => {
   const config = { scope: 'content:write' as const };
-  const url = (id: string) => `/v1/sources/${id}`;
-  const notFound = (id: string) => new NotFound(`No source with id "${id}".`);
 
   app.post(
     '/sources',
@@ -71,21 +48,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 201: SourceDocumentSchema, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const { definedIn, ...source } = request.body as unknown as SourceBody;
-      return service.execute(request, reply, {
-        apply(corpus) {
-          const before = requireCondition(corpus, definedIn, '/body/definedIn');
-          if (findSource(corpus, source.id)) {
-            throw new HttpProblem(409, '/problems/conflict', 'Conflict', `The source id "${source.id}" is already in use.`, [{ path: '/body/id', message: 'already in use' }]);
-          }
-          const after = copy(before);
-          after.sources.push(source);
-          return { writes: [{ id: definedIn, before, after }], target: { conditionId: definedIn, path: `/sources/${after.sources.length - 1}` } };
-        },
-        respond: () => ({ status: 201, url: url(source.id), location: url(source.id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.createSource(ctx, request.body)),
   );
 
   app.put(
@@ -108,20 +71,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: SourceDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const { definedIn, ...source } = request.body as unknown as SourceBody;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'source', id },
-        apply(corpus) {
-          const found = findSource(corpus, id);
-          if (!found) throw notFound(id);
-          if (source.id !== id) throw new BadRequest('The body id must be the id in the path; ids never change.', [{ path: '/body/id', message: `must be "${id}"` }]);
-          return placeSource(corpus, found, definedIn, source);
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.replaceSource(ctx, request.params.id, request.body)),
   );
 
   app.patch(
@@ -145,19 +95,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: SourceDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const { definedIn, ...patch } = presentFields(request.body as Partial<SourceBody>);
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'source', id },
-        apply(corpus) {
-          const found = findSource(corpus, id);
-          if (!found) throw notFound(id);
-          return placeSource(corpus, found, definedIn ?? found.condition.id, { ...found.item, ...patch });
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.patchSource(ctx, request.params.id, request.body)),
   );
 
   app.delete(
@@ -178,18 +116,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: DeletionSchema, ...problems(...COMMON_PROBLEMS, 400, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'source', id },
-        apply(corpus) {
-          const found = findSource(corpus, id);
-          if (!found) throw notFound(id);
-          return editCondition(found.condition, (after) => void after.sources.splice(found.index, 1));
-        },
-        respond: (result) => deletionReceipt(result, 'source', id),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.deleteSource(ctx, request.params.id)),
   );
 };
 

@@ -5,8 +5,6 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { StatisticContent } from '../../content/schema.js';
-import { BadRequest, NotFound } from '../../http/problems.js';
 import {
   BODY_PROBLEMS,
   COMMON_PROBLEMS,
@@ -23,17 +21,14 @@ import {
   problems,
   WRITTEN_WITHOUT_BODY,
 } from './schemas.js';
-import { assertFactIdFree, copy, editCondition, deletionReceipt, findStatistic, presentFields, requireCondition, type WriteService } from './service.js';
+import type { CurationService } from '../../curation/service.js';
+import { write } from './send.js';
 
 const BODY_LIMIT = 64 * 1024;
 const StatisticIdParam = EntityIdParam('Statistic', 'calciphylaxis.stat.usage-sodium-thiosulfate');
 
-type StatisticBody = StatisticContent & { conditionId: string };
-
-const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
+const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (app, { curation }) => {
   const config = { scope: 'content:write' as const };
-  const url = (id: string) => `/v1/statistics/${id}`;
-  const notFound = (id: string) => new NotFound(`No statistic with id "${id}".`);
 
   app.post(
     '/statistics',
@@ -55,19 +50,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 201: StatisticDocumentSchema, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const { conditionId, ...statistic } = request.body as unknown as StatisticBody;
-      return service.execute(request, reply, {
-        apply(corpus) {
-          const before = requireCondition(corpus, conditionId, '/body/conditionId');
-          assertFactIdFree(corpus, statistic.id);
-          const after = copy(before);
-          after.statistics.push(statistic);
-          return { writes: [{ id: conditionId, before, after }], target: { conditionId, path: `/statistics/${after.statistics.length - 1}` } };
-        },
-        respond: () => ({ status: 201, url: url(statistic.id), location: url(statistic.id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.createStatistic(ctx, request.body)),
   );
 
   app.put(
@@ -90,24 +73,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: StatisticDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const { conditionId, ...statistic } = request.body as unknown as StatisticBody;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'statistic', id },
-        apply(corpus) {
-          const found = findStatistic(corpus, id);
-          if (!found) throw notFound(id);
-          const wrong = [
-            ...(statistic.id === id ? [] : [{ path: '/body/id', message: `must be "${id}"` }]),
-            ...(conditionId === found.condition.id ? [] : [{ path: '/body/conditionId', message: `must be "${found.condition.id}"` }]),
-          ];
-          if (wrong.length) throw new BadRequest('A statistic keeps its id and condition; delete it and create a new one to move it.', wrong);
-          return editCondition(found.condition, (after) => void (after.statistics[found.index] = statistic), `/statistics/${found.index}`);
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.replaceStatistic(ctx, request.params.id, request.body)),
   );
 
   app.patch(
@@ -132,20 +98,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: StatisticDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const patch = presentFields(request.body as Partial<StatisticContent>);
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'statistic', id },
-        apply(corpus) {
-          const found = findStatistic(corpus, id);
-          if (!found) throw notFound(id);
-          const statistic = { ...found.item, ...patch };
-          return editCondition(found.condition, (after) => void (after.statistics[found.index] = statistic), `/statistics/${found.index}`);
-        },
-        respond: () => ({ status: 200, url: url(id) }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.patchStatistic(ctx, request.params.id, request.body)),
   );
 
   app.delete(
@@ -164,18 +117,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: DeletionSchema, ...problems(...COMMON_PROBLEMS, 400, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      return service.execute(request, reply, {
-        precondition: { url: url(id), entity: 'statistic', id },
-        apply(corpus) {
-          const found = findStatistic(corpus, id);
-          if (!found) throw notFound(id);
-          return editCondition(found.condition, (after) => void after.statistics.splice(found.index, 1));
-        },
-        respond: (result) => deletionReceipt(result, 'statistic', id),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.deleteStatistic(ctx, request.params.id)),
   );
 };
 

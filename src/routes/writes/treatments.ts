@@ -5,14 +5,11 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { ConditionContent, StatementContent } from '../../content/schema.js';
-import { NotFound } from '../../http/problems.js';
 import { BODY_PROBLEMS, COMMON_PROBLEMS, EntityIdParam, IfMatchHeaders, NoQuery, TreatmentDocumentSchema, TreatmentPatchSchema, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY } from './schemas.js';
-import { editCondition, findStatement, presentFields, type WriteService } from './service.js';
+import type { CurationService } from '../../curation/service.js';
+import { write } from './send.js';
 
-type TreatmentContent = ConditionContent['treatments'][number];
-
-const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app, { service }) => {
+const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (app, { curation }) => {
   app.patch(
     '/treatments/:id',
     {
@@ -35,21 +32,7 @@ const routes: FastifyPluginAsyncTypebox<{ service: WriteService }> = async (app,
         response: { 200: TreatmentDocumentSchema, ...WRITTEN_WITHOUT_BODY, ...problems(...COMMON_PROBLEMS, ...BODY_PROBLEMS, 404, 409, 412, 428) },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const patch = presentFields(request.body as Partial<StatementContent>);
-      const url = `/v1/treatments/${id}`;
-      return service.execute(request, reply, {
-        precondition: { url, entity: 'statement', id },
-        apply(corpus) {
-          const found = findStatement(corpus, id);
-          if (!found || found.section !== 'treatments') throw new NotFound(`No treatment with id "${id}".`);
-          const treatment = { ...found.item, ...patch } as TreatmentContent;
-          return editCondition(found.condition, (after) => void (after.treatments[found.index] = treatment), `/treatments/${found.index}`);
-        },
-        respond: () => ({ status: 200, url }),
-      });
-    },
+    async (request, reply) => write(request, reply, (ctx) => curation.patchTreatment(ctx, request.params.id, request.body)),
   );
 };
 
