@@ -32,6 +32,9 @@ afterAll(() => {
 interface Row {
   measure: string;
   value: number | null;
+  low: number | null;
+  high: number | null;
+  comparator: string | null;
   unit: string;
   population: string;
   timepoint: string | null;
@@ -65,6 +68,8 @@ const NO_INTERVAL = { interval_level: null, interval_low: null, interval_high: n
 const ci = (low: number, high: number) => ({ interval_level: 0.95, interval_low: low, interval_high: high });
 
 const cases: [string, Expected][] = [
+  ['prevalence-ckd-global-meta-analysis', { measure: 'prevalence', value: 49.5, unit: '%', estimate_type: 'proportion', ...ci(30.2, 68.18), sample_size: 110977, events: null, timepoint: null, study_design: 'meta-analysis', primary_source_id: 'wang-2024-shpt-prevalence', certainty: 'low', treatment_id: null, population: /21 studies worldwide/ }],
+  ['prevalence-dialysis-pth-over-300', { measure: 'prevalence', value: null, low: 30, high: 50, comparator: 'about', unit: '%', estimate_type: 'proportion', ...NO_INTERVAL, sample_size: null, events: null, timepoint: null, study_design: 'systematic-review', primary_source_id: 'hedgeman-2015', certainty: 'not-assessed', treatment_id: null, population: /stage 5D/ }],
   ['prevalence-high-pth-egfr-30-44', { measure: 'prevalence', value: 38.3, unit: '%', estimate_type: 'proportion', ...NO_INTERVAL, sample_size: null, events: null, timepoint: null, study_design: 'cross-sectional', primary_source_id: 'muntner-nhanes-ipth', certainty: 'not-assessed', treatment_id: null, population: /eGFR 30–44.*NHANES 2003–2004/ }],
   ['prevalence-high-pth-egfr-45-59', { measure: 'prevalence', value: 19.3, unit: '%', estimate_type: 'proportion', ...NO_INTERVAL, sample_size: null, events: null, timepoint: null, study_design: 'cross-sectional', primary_source_id: 'muntner-nhanes-ipth', certainty: 'not-assessed', treatment_id: null, population: /eGFR 45–59/ }],
   ['prevalence-high-pth-egfr-60-plus', { measure: 'prevalence', value: 8.2, unit: '%', estimate_type: 'proportion', ...NO_INTERVAL, sample_size: null, events: null, timepoint: null, study_design: 'cross-sectional', primary_source_id: 'muntner-nhanes-ipth', certainty: 'not-assessed', treatment_id: null, population: /eGFR of 60/ }],
