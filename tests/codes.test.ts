@@ -5,7 +5,7 @@ import { encodeCursor } from '../src/http/pagination.js';
 // examplitis maps icd10cm E83.59 as `related`, so one code finds two conditions.
 let ctx: TestContext;
 beforeAll(async () => {
-  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'] });
+  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'], conditions: ['calciphylaxis'] });
 });
 afterAll(() => ctx.close());
 

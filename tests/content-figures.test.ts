@@ -104,7 +104,7 @@ describe('seed figures', () => {
 });
 
 describe('codes', () => {
-  const codes = () => db.prepare<[], { system: string; code: string; match: string }>('SELECT system, code, match FROM condition_codes ORDER BY position').all();
+  const codes = () => db.prepare<[], { system: string; code: string; match: string }>("SELECT system, code, match FROM condition_codes WHERE condition_id = 'calciphylaxis' ORDER BY position").all();
 
   it('maps ICD-10-CM E83.59 as broader and ORPHA:280062 as exact', () => {
     expect(codes()).toEqual(
@@ -122,7 +122,7 @@ describe('codes', () => {
   });
 
   it('codes the two drugs with ATC and records sodium thiosulfate as off-label', () => {
-    const atc = db.prepare<[], { treatment_id: string; code: string }>("SELECT treatment_id, code FROM treatment_codes WHERE system = 'atc' ORDER BY code").all();
+    const atc = db.prepare<[], { treatment_id: string; code: string }>("SELECT treatment_id, code FROM treatment_codes WHERE system = 'atc' AND treatment_id LIKE 'calciphylaxis.%' ORDER BY code").all();
     expect(atc).toEqual([
       { treatment_id: 'calciphylaxis.treatment.cinacalcet', code: 'H05BX01' },
       { treatment_id: 'calciphylaxis.treatment.sodium-thiosulfate', code: 'V03AB06' },
@@ -135,7 +135,7 @@ describe('codes', () => {
 describe('sections', () => {
   it('holds every section of the spec with sources on every statement', () => {
     const counts = Object.fromEntries(
-      db.prepare<[], { section: string; n: number }>('SELECT section, count(*) AS n FROM statements GROUP BY section').all().map((r) => [r.section, r.n]),
+      db.prepare<[], { section: string; n: number }>("SELECT section, count(*) AS n FROM statements WHERE condition_id = 'calciphylaxis' GROUP BY section").all().map((r) => [r.section, r.n]),
     );
     for (const section of ['symptoms', 'causes', 'riskFactors', 'complications', 'diagnosis', 'treatments', 'prognosis', 'prevention']) {
       expect(counts[section], section).toBeGreaterThan(0);
@@ -145,14 +145,14 @@ describe('sections', () => {
   });
 
   it('types risk factors and notes the biopsy risk', () => {
-    const types = db.prepare<[], { category: string }>("SELECT DISTINCT category FROM statements WHERE section = 'riskFactors' ORDER BY category").all();
+    const types = db.prepare<[], { category: string }>("SELECT DISTINCT category FROM statements WHERE condition_id = 'calciphylaxis' AND section = 'riskFactors' ORDER BY category").all();
     expect(types.map((t) => t.category)).toEqual(['condition', 'demographic', 'lab', 'medication']);
-    const biopsy = db.prepare<[], { risks: string }>("SELECT risks FROM statements WHERE section = 'diagnosis' AND category = 'biopsy'").get();
+    const biopsy = db.prepare<[], { risks: string }>("SELECT risks FROM statements WHERE condition_id = 'calciphylaxis' AND section = 'diagnosis' AND category = 'biopsy'").get();
     expect(biopsy?.risks).toMatch(/ulcer/i);
   });
 
   it('links the related conditions', () => {
-    const related = db.prepare<[], { related_id: string; relation: string }>('SELECT related_id, relation FROM related_conditions ORDER BY position').all();
+    const related = db.prepare<[], { related_id: string; relation: string }>("SELECT related_id, relation FROM related_conditions WHERE condition_id = 'calciphylaxis' ORDER BY position").all();
     expect(related.map((r) => r.related_id).sort()).toEqual(['end-stage-kidney-disease', 'hyperparathyroidism', 'sepsis']);
   });
 });

@@ -105,7 +105,7 @@ describe('kb validate on evidence fields', () => {
 describe('the evidence model over HTTP', () => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml', 'evidencitis.yaml'] });
+    ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml', 'evidencitis.yaml'], conditions: ['calciphylaxis'] });
   });
   afterAll(() => ctx.close());
   const get = (url: string, headers: Record<string, string> = {}) => ctx.app.inject({ method: 'GET', url, headers });

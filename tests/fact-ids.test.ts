@@ -16,7 +16,7 @@ const pinned = readFileSync(join(FIXTURES_DIR, 'fact-ids.txt'), 'utf8').trim().s
 
 let ctx: TestContext;
 beforeAll(async () => {
-  ctx = await buildTestApp();
+  ctx = await buildTestApp({ conditions: ['calciphylaxis'] });
 });
 afterAll(() => ctx.close());
 
@@ -36,7 +36,7 @@ describe('stable fact ids', () => {
   });
 
   it('keeps ids when the wording of every fact changes on a rebuild', async () => {
-    const { dir, contentDir } = tempContent();
+    const { dir, contentDir } = tempContent([], ['calciphylaxis']);
     const file = join(contentDir, 'calciphylaxis.yaml');
     const content = parse(readFileSync(file, 'utf8')) as ConditionContent;
     for (const { item } of statementsOf(content)) item.text = `Reworded: ${item.text}`;

@@ -25,7 +25,7 @@ const KEBAB: Record<string, string> = { riskFactors: 'risk-factors' };
 let ctx: TestContext;
 let expected: Map<string, Expected>;
 beforeAll(async () => {
-  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'] });
+  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'], conditions: ['calciphylaxis'] });
   expected = new Map();
   for (const { content } of loadContent(ctx.config.contentDir)) {
     const c: ConditionContent = content;

@@ -2,7 +2,7 @@
  * Test helpers: every test file builds its own database in its own temp folder through the same
  * factory the server uses, so files never share state and tests see production settings.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../src/app.js';
@@ -19,17 +19,26 @@ export interface TestContext {
   close: () => Promise<void>;
 }
 
-/** A temp folder holding a copy of the real content, plus any extra fixture files named. */
-export function tempContent(extraFixtures: string[] = []): { dir: string; contentDir: string } {
+/**
+ * A temp folder holding a copy of the real content, plus any extra fixture files named. With
+ * `conditions`, only those condition files are copied: tests that pin exact lists, counts and
+ * rankings of one condition's content stay true as other condition files are added.
+ */
+export function tempContent(extraFixtures: string[] = [], conditions?: string[]): { dir: string; contentDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kb-test-'));
   const contentDir = join(dir, 'content');
-  cpSync(CONTENT_DIR, contentDir, { recursive: true });
+  if (conditions) {
+    mkdirSync(contentDir);
+    for (const id of conditions) cpSync(join(CONTENT_DIR, `${id}.yaml`), join(contentDir, `${id}.yaml`));
+  } else {
+    cpSync(CONTENT_DIR, contentDir, { recursive: true });
+  }
   for (const name of extraFixtures) cpSync(join(FIXTURES_DIR, name), join(contentDir, name));
   return { dir, contentDir };
 }
 
-export async function buildTestApp(options: { extraFixtures?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestContext> {
-  const { dir, contentDir } = tempContent(options.extraFixtures);
+export async function buildTestApp(options: { extraFixtures?: string[]; conditions?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestContext> {
+  const { dir, contentDir } = tempContent(options.extraFixtures, options.conditions);
   const databasePath = join(dir, 'kb.sqlite');
   buildFromContent(contentDir, databasePath);
   // Load shedding reacts to the test machine's load, not to the app: off unless a test asks for it.

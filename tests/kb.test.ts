@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -23,7 +23,9 @@ let dbPath: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kb-build-'));
   contentDir = join(dir, 'content');
-  cpSync(CONTENT_DIR, contentDir, { recursive: true });
+  // calciphylaxis alone: these tests count conditions and list exported files exactly.
+  mkdirSync(contentDir);
+  cpSync(join(CONTENT_DIR, 'calciphylaxis.yaml'), join(contentDir, 'calciphylaxis.yaml'));
   dbPath = join(dir, 'kb.sqlite');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

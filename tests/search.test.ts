@@ -23,7 +23,7 @@ interface SearchBody {
 let ctx: TestContext;
 beforeAll(async () => {
   // The synthetic second condition makes the condition filter meaningful.
-  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'] });
+  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'], conditions: ['calciphylaxis'] });
 });
 afterAll(() => ctx.close());
 

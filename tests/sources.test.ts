@@ -6,7 +6,7 @@ import { responseValidator } from './schema-validator.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
-  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'] });
+  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'], conditions: ['calciphylaxis'] });
 });
 afterAll(() => ctx.close());
 

@@ -8,7 +8,7 @@ import { responseValidator } from './schema-validator.js';
 // examplitis adds a second condition, so every filter is proven across conditions.
 let ctx: TestContext;
 beforeAll(async () => {
-  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'] });
+  ctx = await buildTestApp({ extraFixtures: ['examplitis.yaml'], conditions: ['calciphylaxis'] });
 });
 afterAll(() => ctx.close());
 
