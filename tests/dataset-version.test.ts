@@ -1,0 +1,47 @@
+/**
+ * The dataset version is a hash of the content as JSON, so it depends on key order. Curated writes
+ * recompute it from the content the database holds, and the crash test checks it after every kill:
+ * a content file whose keys are not in the order the database gives back (for example `questions`
+ * written after `frequency` instead of after `confidence`) makes the first write change the dataset
+ * version of conditions nobody touched. This catches such a file in seconds, naming the key paths.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFromContent, datasetVersionOf } from '../src/content/build.js';
+import { loadContent } from '../src/content/load.js';
+import { createContentRepository } from '../src/repositories/content.js';
+import { CONTENT_DIR } from '../src/paths.js';
+
+let dir: string;
+let db: Database.Database;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kb-dataset-'));
+  buildFromContent(CONTENT_DIR, join(dir, 'kb.sqlite'));
+  db = new Database(join(dir, 'kb.sqlite'), { readonly: true });
+});
+afterAll(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Paths where two objects list their keys in a different order. */
+function orderMismatches(a: unknown, b: unknown, path: string): string[] {
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return [];
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  const here = ka.join(',') === kb.join(',') ? [] : [`${path}: ${ka.join(',')} ≠ ${kb.join(',')}`];
+  return [...here, ...ka.flatMap((k) => orderMismatches((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`))];
+}
+
+describe('dataset version', () => {
+  it('is the same whether hashed from the content files or from the content the database gives back', () => {
+    const repo = createContentRepository(db);
+    const loaded = loadContent(CONTENT_DIR).map((c) => c.content);
+    const stored = loaded.map((c) => repo.get(c.id));
+    expect(loaded.flatMap((c, i) => orderMismatches(c, stored[i], c.id))).toEqual([]);
+    expect(datasetVersionOf(stored.filter((c) => c !== undefined))).toBe(datasetVersionOf(loaded));
+  });
+});
