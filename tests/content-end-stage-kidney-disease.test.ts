@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildFromContent } from '../src/content/build.js';
 import { openDatabase } from '../src/db/connection.js';
 import { CONTENT_DIR } from '../src/paths.js';
-import { buildTestApp, type TestContext } from './helpers.js';
+import { buildTestApp, collectPages, type TestContext } from './helpers.js';
 
 const CONDITION = 'end-stage-kidney-disease';
 
@@ -234,6 +234,14 @@ describe('end-stage kidney disease over HTTP', () => {
     expect(res.statusCode, res.body).toBe(200);
     const { data } = res.json<{ data: { kind: string; id: string }[] }>();
     expect(data).toContainEqual(expect.objectContaining({ kind: 'treatment', id: `${CONDITION}.treatment.sglt2-inhibitors` }));
+  });
+
+  it('keeps every fact self-standing: each names the condition or one of its aliases', async () => {
+    const doc = (await ctx.app.inject({ url: `/v1/conditions/${CONDITION}` })).json<{ name: string; aliases: string[] }>();
+    const names = [doc.name, ...doc.aliases].map((n) => n.toLowerCase());
+    const { items } = await collectPages<{ id: string; text: string }>(ctx.app, `/v1/facts?condition=${CONDITION}&limit=100`);
+    expect(items.length).toBeGreaterThanOrEqual(25 + cases.length);
+    for (const fact of items) expect(names.some((n) => fact.text.toLowerCase().includes(n)), `${fact.id}: ${fact.text}`).toBe(true);
   });
 
   it('serves its mortality figures in the cross-condition statistics list', async () => {
