@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFromContent } from '../src/content/build.js';
 import { openDatabase } from '../src/db/connection.js';
 import { CONTENT_DIR } from '../src/paths.js';
+import { buildTestApp, collectPages, FIXTURES_DIR } from './helpers.js';
 
 let dir: string;
 let db: Database.Database;
@@ -269,5 +270,25 @@ describe('sepsis codes, sections and links', () => {
         .map((r) => r.source_id);
     expect(cited(0)).toEqual(['new-2011-cua', 'budisavljevic-1996', 'mathur-2001']);
     expect(cited(1)).toEqual(['cdc-sepsis-risk-factors', 'sarnak-jaber-2000']);
+  });
+});
+
+describe('sepsis facts', () => {
+  // Fact ids are a public contract (chatbots cite them): renaming or dropping one fails here.
+  const pinned = readFileSync(join(FIXTURES_DIR, 'fact-ids-sepsis.txt'), 'utf8').trim().split('\n');
+
+  it('serves exactly the pinned ids, each naming sepsis and citing a source', async () => {
+    const ctx = await buildTestApp({ conditions: ['sepsis'] });
+    try {
+      const { items } = await collectPages<{ id: string; text: string; sources: { id: string }[] }>(ctx.app, '/v1/facts?condition=sepsis&limit=100');
+      expect(items.map((f) => f.id).sort()).toEqual(pinned);
+      for (const fact of items) {
+        // Served alone, a fact must still say which condition it is about.
+        expect(fact.text, fact.id).toMatch(/sepsis|septic/i);
+        expect(fact.sources.length, fact.id).toBeGreaterThan(0);
+      }
+    } finally {
+      await ctx.close();
+    }
   });
 });
