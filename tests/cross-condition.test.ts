@@ -43,6 +43,16 @@ describe('condition links', () => {
     for (const link of [toSepsis, back]) expect((await ctx.app.inject({ url: link?.url ?? '' })).statusCode).toBe(200);
   });
 
+  it('links end-stage kidney disease and sepsis both ways', async () => {
+    const eskd = await json<{ related: Related[] }>('/v1/conditions/end-stage-kidney-disease');
+    expect(eskd.related.find((r) => r.conditionId === 'sepsis')).toMatchObject({ relation: 'complication', url: '/v1/conditions/sepsis', inKnowledgeBase: true });
+    const sepsis = await json<{ related: Related[] }>('/v1/conditions/sepsis');
+    const toEskd = sepsis.related.find((r) => r.conditionId === 'end-stage-kidney-disease');
+    expect(toEskd).toMatchObject({ relation: 'risk-factor', url: '/v1/conditions/end-stage-kidney-disease', inKnowledgeBase: true });
+    // Both files cite the one shared entry for Sarnak and Jaber (2000), not two copies of it.
+    expect(toEskd?.sources.map((s) => s.id)).toContain('sarnak-2000');
+  });
+
   it('renders a link to a condition with no document as url null, never as a dead link', async () => {
     const { items } = await collectPages<{ id: string }>(ctx.app, '/v1/conditions?limit=100');
     const held = new Set(items.map((c) => c.id));
@@ -91,11 +101,11 @@ describe('search across conditions', () => {
 });
 
 describe('statistics across conditions', () => {
-  it('returns mortality figures from more than one condition, each with its condition id', async () => {
+  it('returns mortality figures from at least three conditions, each with its condition id', async () => {
     const { items } = await collectPages<{ id: string; conditionId: string; measure: string }>(ctx.app, '/v1/statistics?measure=mortality&limit=100');
     const conditions = new Set(items.map((s) => s.conditionId));
-    expect(conditions.size).toBeGreaterThanOrEqual(2);
-    expect([...conditions]).toEqual(expect.arrayContaining(['calciphylaxis', 'sepsis']));
+    expect(conditions.size).toBeGreaterThanOrEqual(3);
+    expect([...conditions]).toEqual(expect.arrayContaining(['calciphylaxis', 'sepsis', 'end-stage-kidney-disease']));
     // The mortality family includes survival, the same outcome seen from the other side.
     for (const s of items) {
       expect(['mortality', 'survival'], s.id).toContain(s.measure);
