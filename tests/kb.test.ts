@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -52,10 +52,6 @@ const problemsOf = (): string[] => {
 describe('kb validate', () => {
   it('accepts the shipped content', () => {
     expect(problemsOf()).toEqual([]);
-  });
-
-  it('accepts every shipped condition file together (ids and source ids unique across files)', () => {
-    expect(() => loadContent(CONTENT_DIR, PROJECT_ROOT)).not.toThrow();
   });
 
   const broken: [string, () => void, RegExp][] = [
@@ -176,6 +172,11 @@ describe('kb export', () => {
 describe('wording', () => {
   it('copies no sentence from the source article (verbatim check over db, src, README)', () => {
     const tool = join(PROJECT_ROOT, '..', 'shared', 'tools', 'verbatim-check.mjs');
+    // The checker and the source article live in the shared folder beside the project, not in it.
+    expect(
+      existsSync(tool),
+      `The verbatim check needs ${tool}: the shared folder (tools/verbatim-check.mjs and the source article) must sit beside the project, at ../shared. It is missing here, so the wording cannot be checked.`,
+    ).toBe(true);
     const output = execFileSync(process.execPath, [tool, 'db', 'src', 'README.md'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     expect(output).toMatch(/no run of 10\+ words shared/);
   });

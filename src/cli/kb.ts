@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { CONTENT_DIR, PROJECT_ROOT } from '../paths.js';
+import { loadConfig } from '../config.js';
 import { ContentError, formatProblem, loadContent } from '../content/load.js';
 import { contentWarnings } from '../content/validate.js';
 import { buildDatabase } from '../content/build.js';
@@ -40,7 +41,8 @@ const { positionals, values } = parseArgs({
 });
 
 const contentDir = resolve(values.content ?? CONTENT_DIR);
-const dbPath = resolve(values.db ?? process.env.DATABASE_PATH ?? resolve(PROJECT_ROOT, 'data/kb.sqlite'));
+// The database of the server's own configuration (DATABASE_PATH, read and checked in config.ts) unless --db names one.
+const dbPath = (): string => (values.db === undefined ? loadConfig().databasePath : resolve(values.db));
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
@@ -52,12 +54,12 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'build': {
-      const r = buildDatabase(loadContent(contentDir), dbPath);
+      const r = buildDatabase(loadContent(contentDir), dbPath());
       console.log(`built ${r.path}: ${r.conditions} condition(s), ${r.statements} statements, ${r.statistics} statistics, ${r.sources} sources (dataset ${r.datasetVersion})`);
       return 0;
     }
     case 'export': {
-      const db = openDatabase(dbPath, { readonly: true });
+      const db = openDatabase(dbPath(), { readonly: true });
       try {
         for (const path of exportCorpus(db, resolve(values.out ?? contentDir))) console.log(`wrote ${path}`);
       } finally {
@@ -66,7 +68,7 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'stats': {
-      const db = openDatabase(dbPath, { readonly: true });
+      const db = openDatabase(dbPath(), { readonly: true });
       try {
         console.log(JSON.stringify(createMetaRepository(db).get(), null, 2));
       } finally {
@@ -82,7 +84,7 @@ async function main(command: string | undefined): Promise<number> {
     }
     case 'keys': {
       const { keysCommand, UsageError } = await import('./keys.js');
-      const db = openDatabase(dbPath);
+      const db = openDatabase(dbPath());
       try {
         // Keys live in tables a database built before curation lacks: migrate first.
         applyMigrations(db);
@@ -102,9 +104,9 @@ async function main(command: string | undefined): Promise<number> {
         return 2;
       }
       const { backupDatabase } = await import('../db/backup.js');
-      const r = await backupDatabase(dbPath, destination);
+      const r = await backupDatabase(dbPath(), destination);
       const counts = Object.entries(r.counts).map(([table, n]) => `${table} ${n}`).join(', ');
-      console.log(`backed up ${dbPath} to ${r.path}: ${r.bytes} bytes (${r.pages} pages), integrity_check ok\n${counts}`);
+      console.log(`backed up ${dbPath()} to ${r.path}: ${r.bytes} bytes (${r.pages} pages), integrity_check ok\n${counts}`);
       return 0;
     }
     default:

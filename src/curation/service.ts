@@ -28,9 +28,8 @@ import { schemaErrors } from '../content/schemaErrors.js';
 import { sectionKey, sectionName, type EntityType } from '../content/entities.js';
 import { BadRequest, HttpProblem, NotFound, type ProblemDetailItem } from '../http/problems.js';
 import type { Rendered, Representations } from '../http/representations.js';
-import type { Sqlite } from '../db/connection.js';
-import { createIdempotencyRepository } from '../repositories/idempotency.js';
-import { createWritesRepository, type CommitResult, type ConditionWrite } from '../repositories/writes.js';
+import type { Repositories } from '../repositories/index.js';
+import type { CommitResult, ConditionWrite } from '../repositories/writes.js';
 import type { CodeBody, ConditionBody, ConditionPatch, FactBody, FactPatch, SourceBody, SourcePatch, StatisticBody, StatisticPatch, TreatmentPatch } from './bodies.js';
 import { links } from '../http/links.js';
 
@@ -231,9 +230,8 @@ function validate(plan: Plan, after: Map<string, ConditionContent>): void {
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-export function createCurationService(db: Sqlite, representations: Representations) {
-  const writes = createWritesRepository(db);
-  const idempotency = createIdempotencyRepository(db);
+export function createCurationService(repos: Pick<Repositories, 'writes' | 'idempotency'>, representations: Representations) {
+  const { writes, idempotency } = repos;
 
   function checkPrecondition(ctx: WriteContext, p: NonNullable<Operation['precondition']>): void {
     const current = p.current();

@@ -25,6 +25,7 @@ import { SourceDocumentSchema } from '../schemas/source.js';
 import { StatisticDocumentSchema } from '../schemas/statistic.js';
 import { FHIR_TYPE, JSONLD_TYPE, JSON_TYPE, MARKDOWN_TYPE } from './media.js';
 import { etagOf, type RenderCache, type Rendered } from './renderCache.js';
+import { links } from './links.js';
 
 export type { Rendered };
 
@@ -166,7 +167,8 @@ export function createRepresentations(repos: Repositories, cache: RenderCache) {
   function source(id: string): Rendered | undefined {
     const found = sources.get(id);
     if (!found) return undefined;
-    return rendered(serialize.source({ ...found, citedBy: sources.citedBy(id), lastReviewed: sources.lastReviewed([id]), disclaimer: DISCLAIMER }), JSON_CONTENT_TYPE);
+    const citedBy = sources.citedBy(id).map(({ section, ...c }) => ({ ...c, url: links.citing(c.entityType, c.id, c.conditionId, section) }));
+    return rendered(serialize.source({ ...found, citedBy, lastReviewed: sources.lastReviewed([id]), disclaimer: DISCLAIMER }), JSON_CONTENT_TYPE);
   }
 
   return { condition, section, fact, statistic, treatment, source };

@@ -15,7 +15,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problems.js';
-import { createApiKeysRepository, type ApiKey } from '../repositories/apiKeys.js';
+import type { ApiKey } from '../repositories/apiKeys.js';
 import type { Scope } from '../auth/keys.js';
 
 export const REALM = 'condition-kb';
@@ -93,7 +93,7 @@ function bearerToken(request: FastifyRequest): string | null {
 
 export default fp(
   async (app) => {
-    const keys = createApiKeysRepository(app.db);
+    const keys = app.repos.apiKeys;
     const failures = new FailureWindow();
     const routes: { method: string; url: string; scope: Scope | undefined }[] = [];
     app.decorate('routeScopes', routes);

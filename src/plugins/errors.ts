@@ -33,6 +33,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
   return reply.code(problem.status).type('application/problem+json').header('cache-control', 'no-store').send(body);
 }
 
+/** Fastify's `frameworkErrors`: router-level failures (malformed URL, over-long parameter) as problems too. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(request, reply, {
+    type: error.statusCode === 414 ? '/problems/uri-too-long' : '/problems/bad-request',
+    title: error.statusCode === 414 ? 'URI Too Long' : 'Bad Request',
+    status: error.statusCode ?? 400,
+    detail: error.statusCode === 414 ? 'A path parameter is longer than 200 characters.' : 'The request URL is malformed.',
+  });
+}
+
 /** Ajv errors → `{ path, message }` with the request part first: `/querystring/limit`. */
 function validationItems(error: FastifyError): ProblemDetailItem[] {
   const context = error.validationContext ?? 'request';

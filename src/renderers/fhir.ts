@@ -75,6 +75,7 @@ import type { SourceRef } from '../schemas/common.js';
 import type { Source } from '../schemas/source.js';
 import type { Statistic } from '../schemas/statistic.js';
 import { ESTIMATE_LABEL, MEASURE_LABEL, SOURCE_KIND_LABEL, STUDY_DESIGN_LABEL, formatFigure, formatInterval } from './markdown.js';
+import { links } from '../http/links.js';
 
 /** The R5 types this renderer emits (re-exported so callers need not name the package). */
 export type FhirEvidence = Evidence;
@@ -357,7 +358,7 @@ function evidence(stat: Statistic, conditionName: string, citationRef: Reference
   return {
     resourceType: 'Evidence',
     id: toFhirId(stat.id),
-    url: baseUrl ? joinUrl(baseUrl, `/v1/statistics/${encodeURIComponent(stat.id)}`) : undefined,
+    url: baseUrl ? joinUrl(baseUrl, links.statistic(stat.id)) : undefined,
     title: `${conditionName}: ${MEASURE_LABEL[stat.measure].toLowerCase()}${subject}, ${formatFigure(stat)}`,
     citeAsReference: citationRef,
     status: 'active',
@@ -403,7 +404,7 @@ function citationFromSource(s: Source, baseUrl: string | undefined): Citation {
   return {
     resourceType: 'Citation',
     id: toFhirId(s.id),
-    url: baseUrl ? joinUrl(baseUrl, `/v1/sources/${encodeURIComponent(s.id)}`) : undefined,
+    url: baseUrl ? joinUrl(baseUrl, links.source(s.id)) : undefined,
     title: s.title ?? s.citation,
     status: 'active',
     summary: [{ text: s.citation }],
@@ -432,7 +433,7 @@ function citationFromRef(ref: SourceRef, baseUrl: string | undefined): Citation 
   return {
     resourceType: 'Citation',
     id: toFhirId(ref.id),
-    url: baseUrl ? joinUrl(baseUrl, `/v1/sources/${encodeURIComponent(ref.id)}`) : undefined,
+    url: baseUrl ? joinUrl(baseUrl, links.source(ref.id)) : undefined,
     title: ref.citation,
     status: 'active',
     summary: [{ text: ref.citation }],

@@ -18,6 +18,7 @@ import type { Condition } from '../schemas/condition.js';
 import type { Source } from '../schemas/source.js';
 import type { Statistic } from '../schemas/statistic.js';
 import { CODE_SYSTEM_LABEL, SOURCE_KIND_LABEL } from './markdown.js';
+import { links } from '../http/links.js';
 
 /** JSON without `null`: the type itself rules out nulls; `compact` drops undefined and empty values. */
 export type JsonLdValue = string | number | boolean | JsonLdObject | JsonLdValue[];
@@ -99,7 +100,7 @@ function citation(s: Source, baseUrl: string | undefined): JsonLdObject {
   const scholarly = SCHOLARLY_KINDS.has(s.kind) || (s.kind === 'article' && s.journal !== null);
   return compact({
     '@type': scholarly ? 'ScholarlyArticle' : 'CreativeWork',
-    '@id': joinUrl(baseUrl, `/v1/sources/${encodeURIComponent(s.id)}`),
+    '@id': joinUrl(baseUrl, links.source(s.id)),
     name: s.title ?? s.citation,
     alternateName: s.title ? s.citation : null,
     genre: SOURCE_KIND_LABEL[s.kind],
@@ -115,7 +116,7 @@ function citation(s: Source, baseUrl: string | undefined): JsonLdObject {
 
 /** The condition as a schema.org `MedicalCondition`. Relative `@id`/`url` unless `baseUrl` is given. */
 export function conditionToJsonLd(doc: Condition, baseUrl?: string): JsonLdObject {
-  const url = joinUrl(baseUrl, `/v1/conditions/${encodeURIComponent(doc.id)}`);
+  const url = joinUrl(baseUrl, links.condition(doc.id));
   const epidemiology = statisticsText(doc.statistics, ['incidence', 'prevalence', 'demographic-share']);
   const prognosis = [...doc.prognosis.map((p) => citedSentence(p.text, p.sources)), ...statisticsText(doc.statistics, ['mortality', 'survival'])];
   return compact({

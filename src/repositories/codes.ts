@@ -4,6 +4,7 @@
  */
 import type { Sqlite } from '../db/connection.js';
 import { CODE_PATTERNS, type CODE_MATCHES, type CODE_SYSTEMS, type Confidence } from '../content/schema.js';
+import { links } from '../http/links.js';
 
 export type CodeSystem = (typeof CODE_SYSTEMS)[number];
 
@@ -84,7 +85,7 @@ export function createCodesRepository(db: Sqlite) {
         note: r.note,
         display: r.display,
         confidence: r.confidence as Confidence | null,
-        url: r.kind === 'condition' ? `/v1/conditions/${r.id}` : `/v1/treatments/${r.id}`,
+        url: links.item(r.kind, r.id),
         lastReviewed: r.last_reviewed,
       }));
     },

@@ -10,6 +10,7 @@ import type { Statistic } from '../schemas/statistic.js';
 import { createContentRepository } from './content.js';
 import { contentEpoch, perEpoch } from './epoch.js';
 import { presentSource, type SourcesRepository } from './sources.js';
+import { links } from '../http/links.js';
 
 export interface ConditionFilter {
   q?: string;
@@ -128,7 +129,7 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
         relation: r.relation,
         text: r.text,
         sources: refs(r.sources),
-        url: currentVersion(r.condition) ? `/v1/conditions/${r.condition}` : null,
+        url: currentVersion(r.condition) ? links.condition(r.condition) : null,
         inKnowledgeBase: currentVersion(r.condition) !== undefined,
       })),
       lastReviewed: c.lastReviewed,
@@ -154,7 +155,7 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
           codes: JSON.parse(r.codes) as ConditionSummary['codes'],
           version: r.version,
           lastReviewed: r.last_reviewed,
-          url: `/v1/conditions/${r.id}`,
+          url: links.condition(r.id),
         }));
     },
     /** The whole document, or undefined when there is no such condition. */

@@ -9,6 +9,7 @@ import type { Confidence, StatementSectionKey } from '../content/schema.js';
 import type { Fact, FactSection } from '../schemas/fact.js';
 import { SearchQueryError, isFtsQueryError } from '../search/query.js';
 import type { SourcesRepository } from './sources.js';
+import { links } from '../http/links.js';
 
 /** Statement section keys as stored → the kebab-case names of the API. */
 const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
@@ -25,24 +26,6 @@ const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
   statistics: 'statistics',
 };
 const SECTION_KEYS = new Map(Object.entries(SECTION_NAMES).map(([key, name]) => [name, key]));
-
-/**
- * The resource that serves an item in full. Treatments and statistics have their own endpoints
- * with more fields; every other statement is served as a fact.
- */
-export function entityUrl(kind: 'condition' | 'treatment' | 'statistic' | 'statement', id: string): string {
-  const id_ = encodeURIComponent(id);
-  switch (kind) {
-    case 'condition':
-      return `/v1/conditions/${id_}`;
-    case 'treatment':
-      return `/v1/treatments/${id_}`;
-    case 'statistic':
-      return `/v1/statistics/${id_}`;
-    case 'statement':
-      return `/v1/facts/${id_}`;
-  }
-}
 
 export interface FactFilter {
   condition?: string;
@@ -127,7 +110,7 @@ export function createFactsRepository(db: Sqlite, sources: SourcesRepository) {
       text: r.text,
       sources: sources.refs(JSON.parse(r.source_ids) as string[]),
       confidence: r.confidence as Confidence,
-      url: entityUrl(kind, r.id),
+      url: links.item(kind, r.id),
       lastReviewed: r.last_reviewed,
     };
   }

@@ -12,6 +12,10 @@ import { createSourcesRepository } from './sources.js';
 import { createStatisticsRepository } from './statistics.js';
 import { createTreatmentsRepository } from './treatments.js';
 import { createCodesRepository } from './codes.js';
+import { createChangesRepository } from './changes.js';
+import { createApiKeysRepository } from './apiKeys.js';
+import { createIdempotencyRepository } from './idempotency.js';
+import { createWritesRepository } from './writes.js';
 
 export function createRepositories(db: Sqlite) {
   const sources = createSourcesRepository(db);
@@ -25,6 +29,10 @@ export function createRepositories(db: Sqlite) {
     statistics: createStatisticsRepository(db),
     treatments: createTreatmentsRepository(db, sources),
     codes: createCodesRepository(db),
+    changes: createChangesRepository(db),
+    apiKeys: createApiKeysRepository(db),
+    idempotency: createIdempotencyRepository(db),
+    writes: createWritesRepository(db),
   };
 }
 

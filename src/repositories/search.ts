@@ -13,10 +13,10 @@ import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
 import type { SourceRef } from '../schemas/common.js';
 import { SearchQueryError, isFtsQueryError } from '../search/query.js';
-import { entityUrl } from './facts.js';
 import type { SourcesRepository } from './sources.js';
 
 import type { SearchKind } from './rows.js';
+import { links } from '../http/links.js';
 
 export { SEARCH_KINDS, type SearchKind } from './rows.js';
 
@@ -121,8 +121,8 @@ function roundScore(rank: number): number {
 }
 
 function urlOf(kind: SearchKind, id: string): string {
-  if (kind === 'condition' || kind === 'treatment' || kind === 'statistic') return entityUrl(kind, id);
-  return entityUrl('statement', id);
+  if (kind === 'condition' || kind === 'treatment' || kind === 'statistic') return links.item(kind, id);
+  return links.item('statement', id);
 }
 
 export function createSearchRepository(db: Sqlite, sources: SourcesRepository) {

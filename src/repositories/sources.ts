@@ -24,7 +24,8 @@ export interface Citing {
   /** Statement or statistic id; the condition id for a summary; the linked condition's id for a related link. */
   id: string;
   conditionId: string;
-  url: string;
+  /** The section key of a citing statement (where it is served); null otherwise. */
+  section: string | null;
 }
 
 export interface SourceFilter {
@@ -33,14 +34,6 @@ export interface SourceFilter {
   condition?: string;
   after?: string;
   limit: number;
-}
-
-function citingUrl(type: Citing['entityType'], id: string, conditionId: string, section: string | null): string {
-  if (type === 'statistic') return `/v1/statistics/${id}`;
-  if (type === 'statement' && section === 'treatments') return `/v1/treatments/${id}`;
-  // Other statements are served in their section, whose URL name is the kebab-case section key.
-  if (type === 'statement' && section !== null) return `/v1/conditions/${conditionId}/${section.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
-  return `/v1/conditions/${conditionId}`;
 }
 
 export function createSourcesRepository(db: Sqlite) {
@@ -114,9 +107,9 @@ export function createSourcesRepository(db: Sqlite) {
     cited(id: string): CitedSource | undefined {
       return citedSources().get(id);
     },
-    /** Everything that cites a source, grouped by condition, each with the path that serves it. */
+    /** Everything that cites a source, grouped by condition (links.citing says where each is served). */
     citedBy(id: string): Citing[] {
-      return citing.all(id).map((r) => ({ entityType: r.entity_type, id: r.id, conditionId: r.condition_id, url: citingUrl(r.entity_type, r.id, r.condition_id, r.section) }));
+      return citing.all(id).map((r) => ({ entityType: r.entity_type, id: r.id, conditionId: r.condition_id, section: r.section }));
     },
     /** Latest review date of the conditions that define these sources; null for none. */
     lastReviewed(ids: readonly string[]): string | null {

@@ -9,13 +9,13 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ENTITY_ID_PATTERN, SLUG_PATTERN, SOURCE_ID_PATTERN } from '../content/schema.js';
 import { ENTITY_TYPES, type EntityType } from '../content/entities.js';
-import { decodeCursor, encodeCursor, setNextLink } from '../http/pagination.js';
+import { decodeCursor, encodeCursor, paginate, type CursorDecoder } from '../http/pagination.js';
+import { links } from '../http/links.js';
 import { BadRequest, HttpProblem, NotFound } from '../http/problems.js';
 import { contentHash } from '../http/renderCache.js';
-import { createChangesRepository, type ChangeRecord, type RevisionRecord } from '../repositories/changes.js';
-import { entityUrl } from '../repositories/facts.js';
+import type { ChangeRecord, RevisionRecord } from '../repositories/changes.js';
+import { ConditionIdParam, FactIdParam, SourceIdParam, StatisticIdParam, TreatmentIdParam } from '../schemas/params.js';
 import { DEFAULT_LIMIT, Nullable, PageSchema, ProblemSchema, StringEnum, pageQuery, problemResponses, ref } from '../schemas/common.js';
 
 const EntityField = StringEnum(ENTITY_TYPES, { description: 'condition (its own fields, codes and related links), statement, statistic or source' });
@@ -67,25 +67,18 @@ const RevisionSchema = Type.Object(
 
 const RevisionListSchema = Type.Object({ data: Type.Array(RevisionSchema), page: ref(PageSchema) }, { title: 'RevisionList', description: 'Newest first' });
 
-function urlOf(c: { entityType: EntityType; entityId: string }): string {
-  switch (c.entityType) {
-    case 'condition':
-      return entityUrl('condition', c.entityId);
-    case 'statistic':
-      return entityUrl('statistic', c.entityId);
-    case 'source':
-      return `/v1/sources/${encodeURIComponent(c.entityId)}`;
-    case 'statement':
-      return entityUrl(c.entityId.split('.')[1] === 'treatment' ? 'treatment' : 'statement', c.entityId);
-  }
-}
+const urlOf = (c: { entityType: EntityType; entityId: string }) => links.entity(c.entityType, c.entityId);
+const revisionsUrlOf = (c: { entityType: EntityType; entityId: string }) => `${urlOf(c)}/revisions`;
 
-function revisionsUrlOf(c: { entityType: EntityType; entityId: string }): string {
-  return `${urlOf(c)}/revisions`;
-}
+/** Revision pages: the cursor wraps the seq to continue before. */
+const seqCursor: CursorDecoder<number> = (cursor) => {
+  const key = decodeCursor(cursor);
+  if (key !== undefined && typeof key !== 'number') throw new BadRequest('The cursor is not valid.', [{ path: '/querystring/cursor', message: 'not a cursor issued by this endpoint' }]);
+  return key;
+};
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const changes = createChangesRepository(app.db);
+  const { changes } = app.repos;
 
   /** Cursors carry the history they belong to; `k` is `<epoch>.<seq>`. */
   const epoch = () => contentHash(changes.epoch()).slice(0, 8);
@@ -140,44 +133,43 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         throw new BadRequest('Send the position as `since` or as `cursor`, not two different ones.', [{ path: '/querystring/cursor', message: 'differs from since' }]);
       }
       const given = since ?? cursor;
-      const after = seqOf(given, since !== undefined ? 'since' : 'cursor');
-      const rows = changes.since(after, limit + 1);
-      const data = rows.slice(0, limit);
-      const last = data[data.length - 1];
-      const resumeCursor = last ? cursorOf(last.seq) : (given ?? cursorOf(0));
-      const nextCursor = rows.length > limit ? resumeCursor : null;
-      if (nextCursor) {
-        const url = new URL(request.url, 'http://placeholder');
-        url.searchParams.delete('cursor');
-        url.searchParams.set('since', nextCursor);
-        reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
-      }
-      return { data: data.map(presentChange), page: { nextCursor, limit, resumeCursor } };
+      const name = since !== undefined ? 'since' : 'cursor';
+      const page = paginate(
+        request,
+        reply,
+        { cursor: given, limit, decode: (c) => seqOf(c, name), linkParam: 'since' },
+        (after = 0, n) => changes.since(after, n),
+        (last) => `${epoch()}.${last.seq}`,
+      );
+      const last = page.data[page.data.length - 1];
+      // Where to poll from next, even when nothing follows now.
+      const resumeCursor = page.page.nextCursor ?? (last ? cursorOf(last.seq) : (given ?? cursorOf(0)));
+      return { data: page.data.map(presentChange), page: { ...page.page, resumeCursor } };
     },
   );
 
   const RESOURCES: { path: string; types: EntityType[]; param: ReturnType<typeof Type.String>; what: string; accept?: (id: string) => boolean }[] = [
-    { path: 'conditions', types: ['condition'], what: 'condition', param: Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] }) },
+    { path: 'conditions', types: ['condition'], what: 'condition', param: ConditionIdParam },
     {
       path: 'facts',
       types: ['statement', 'statistic'],
       what: 'fact',
-      param: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Fact id', examples: ['calciphylaxis.symptom.livedo-patches'] }),
+      param: FactIdParam,
     },
     {
       path: 'treatments',
       types: ['statement'],
       what: 'treatment',
       accept: (id) => id.split('.')[1] === 'treatment',
-      param: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Treatment id', examples: ['calciphylaxis.treatment.sodium-thiosulfate'] }),
+      param: TreatmentIdParam,
     },
     {
       path: 'statistics',
       types: ['statistic'],
       what: 'statistic',
-      param: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Statistic id', examples: ['calciphylaxis.stat.usage-sodium-thiosulfate'] }),
+      param: StatisticIdParam,
     },
-    { path: 'sources', types: ['source'], what: 'source', param: Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80, description: 'Source id', examples: ['nigwekar-2018'] }) },
+    { path: 'sources', types: ['source'], what: 'source', param: SourceIdParam() },
   ];
 
   for (const r of RESOURCES) {
@@ -202,15 +194,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       async (request, reply) => {
         const { id } = request.params as { id: string };
         const { limit = DEFAULT_LIMIT, cursor } = request.query as { limit?: number; cursor?: string };
-        const key = decodeCursor(cursor);
-        if (key !== undefined && typeof key !== 'number') throw new BadRequest('The cursor is not valid.', [{ path: '/querystring/cursor', message: 'not a cursor issued by this endpoint' }]);
-        const rows = r.accept && !r.accept(id) ? [] : changes.revisions(r.types, id, { beforeSeq: key, limit: limit + 1 });
-        if (rows.length === 0 && key === undefined) throw new NotFound(`No ${r.what} with id "${id}" has ever existed.`);
-        const data = rows.slice(0, limit);
-        const last = data[data.length - 1];
-        const nextCursor = rows.length > limit && last ? encodeCursor(last.seq) : null;
-        setNextLink(request, reply, nextCursor);
-        return { data: data.map(presentRevision), page: { nextCursor, limit } };
+        const page = paginate(
+          request,
+          reply,
+          { cursor, limit, decode: seqCursor },
+          (beforeSeq, n) => {
+            const rows = r.accept && !r.accept(id) ? [] : changes.revisions(r.types, id, { beforeSeq, limit: n });
+            if (rows.length === 0 && beforeSeq === undefined) throw new NotFound(`No ${r.what} with id "${id}" has ever existed.`);
+            return rows;
+          },
+          (last) => last.seq,
+        );
+        return { data: page.data.map(presentRevision), page: page.page };
       },
     );
   }

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { CODE_MATCHES, CODE_SYSTEMS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { paginate } from '../http/pagination.js';
 import { NotFound } from '../http/problems.js';
 import { normalizeCode } from '../repositories/codes.js';
 import {
@@ -83,14 +83,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const { code, wellFormed } = normalizeCode(system, raw);
       // The contract answers any code nothing maps to with 404; the detail says when it is malformed.
       if (!wellFormed) throw new NotFound(`"${raw}" is not a well-formed ${system} code, so nothing is mapped to it.`);
-      const after = decodeCursor(cursor);
-      const rows = codes.mappings(system, code, { after: after === undefined ? undefined : String(after), limit: limit + 1 });
-      // An empty page after a cursor is the end of a known code's list, not an unknown code.
-      if (rows.length === 0 && (after === undefined || !codes.isKnown(system, code))) {
-        throw new NotFound(`Nothing in the knowledge base is mapped to ${system} code "${code}".`);
-      }
-      const page = toPage(rows, limit, (r) => `${r.kind}:${r.id}`);
-      setNextLink(request, reply, page.page.nextCursor);
+      const page = paginate(
+        request,
+        reply,
+        { cursor, limit },
+        (after, n) => {
+          const rows = codes.mappings(system, code, { after, limit: n });
+          // An empty page after a cursor is the end of a known code's list, not an unknown code.
+          if (rows.length === 0 && (after === undefined || !codes.isKnown(system, code))) {
+            throw new NotFound(`Nothing in the knowledge base is mapped to ${system} code "${code}".`);
+          }
+          return rows;
+        },
+        (r) => `${r.kind}:${r.id}`,
+      );
       return {
         system,
         code,

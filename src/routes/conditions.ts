@@ -7,9 +7,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { CODE_SYSTEMS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { paginate } from '../http/pagination.js';
+import { ConditionIdParam } from '../schemas/params.js';
 import { BadRequest, NotFound } from '../http/problems.js';
-import { SECTIONS, sendRendered, type SectionName } from '../http/representations.js';
+import { SECTIONS, latestReviewed, sendRendered, type SectionName } from '../http/representations.js';
 import { JSONLD_TYPE, JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import {
@@ -27,7 +28,6 @@ import { StatisticSchema } from '../schemas/statistic.js';
 
 export const CODE_PARAM_PATTERN = `^(${CODE_SYSTEMS.join('|')}):[A-Za-z0-9.\\-]{1,40}$`;
 
-const ConditionIdParam = Type.String({ pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] });
 
 /** Representations of a condition document, the default first. */
 export const DOCUMENT_TYPES = [JSON_TYPE, JSONLD_TYPE, MARKDOWN_TYPE] as const;
@@ -59,17 +59,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { limit = DEFAULT_LIMIT, cursor, q, code } = request.query;
-      const after = decodeCursor(cursor);
       const [system = '', value = ''] = code ? [code.slice(0, code.indexOf(':')), code.slice(code.indexOf(':') + 1)] : [];
-      const rows = conditions.list({
-        q,
-        code: code ? { system, code: value } : undefined,
-        after: after === undefined ? undefined : String(after),
-        limit: limit + 1,
-      });
-      const page = toPage(rows, limit, (r) => r.id);
-      setNextLink(request, reply, page.page.nextCursor);
-      const lastReviewed = page.data.reduce<string | null>((max, c) => (max === null || c.lastReviewed > max ? c.lastReviewed : max), null);
+      const page = paginate(request, reply, { cursor, limit }, (after, n) => conditions.list({ q, code: code ? { system, code: value } : undefined, after, limit: n }), (r) => r.id);
+      const lastReviewed = latestReviewed(page.data.map((c) => c.lastReviewed));
       return { ...page, lastReviewed, disclaimer: DISCLAIMER };
     },
   );

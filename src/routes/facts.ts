@@ -5,24 +5,23 @@
  * `Accept: text/markdown`, each fact with its citations, for pasting into an LLM context.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, SLUG_PATTERN } from '../content/schema.js';
+import { CONFIDENCE_LEVELS, SLUG_PATTERN } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { decodeCursor, setNextLink, toPage, type Page } from '../http/pagination.js';
-import { BadRequest, NotFound } from '../http/problems.js';
+import { paginate, strictKeysetCursor, type Page } from '../http/pagination.js';
+import { NotFound } from '../http/problems.js';
 import { JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
 import { factsToMarkdown } from '../renderers/markdown.js';
 import type { FactFilter, FactWithReview } from '../repositories/facts.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, pageQuery, LAST_REVIEWED_FIELD, Nullable, PageSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
 import { FactDocumentSchema, FactSchema, FactSectionSchema } from '../schemas/fact.js';
-import { sendRendered, withoutReview } from '../http/representations.js';
+import { ConditionIdParam, FactIdParam } from '../schemas/params.js';
+import { latestReviewed, sendRendered, withoutReview } from '../http/representations.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
 const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
 
-const ConditionIdParam = Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] });
-const FactIdParam = Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Fact id', examples: ['calciphylaxis.symptom.livedo-patches'] });
 
 const filterQuery = {
   section: Type.Optional(FactSectionSchema),
@@ -70,18 +69,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { facts } = app.repos;
 
   /** One page of facts; `q` is compiled here so a bad query is a 400 before any SQL runs. */
-  function pageOf(filter: Omit<FactFilter, 'match' | 'after' | 'limit'>, query: { q?: string; cursor?: string; limit: number }): Page<FactWithReview> {
-    const after = decodeCursor(query.cursor);
-    // A number is a /v1/search offset cursor: valid base64, wrong endpoint.
-    if (typeof after === 'number') {
-      throw new BadRequest('The cursor is not valid. Use page.nextCursor from a previous response unchanged.', [
-        { path: '/querystring/cursor', message: 'not a cursor issued by this endpoint' },
-      ]);
-    }
-    const q = query.q;
-    const match = q === undefined ? undefined : withQueryProblems(() => compileSearchQuery(q)).expression;
-    const rows = withQueryProblems(() => facts.list({ ...filter, match, after, limit: query.limit + 1 }));
-    return toPage(rows, query.limit, (r) => r.id);
+  function pageOf(request: FastifyRequest, reply: FastifyReply, filter: Omit<FactFilter, 'match' | 'after' | 'limit'>, query: { q?: string; cursor?: string; limit: number }): Page<FactWithReview> {
+    // A /v1/search offset cursor is valid base64 for the wrong endpoint: refused (strictKeysetCursor).
+    return paginate(
+      request,
+      reply,
+      { cursor: query.cursor, limit: query.limit, decode: strictKeysetCursor },
+      (after, n) => {
+        const q = query.q;
+        const match = q === undefined ? undefined : withQueryProblems(() => compileSearchQuery(q)).expression;
+        return withQueryProblems(() => facts.list({ ...filter, match, after, limit: n }));
+      },
+      (r) => r.id,
+    );
   }
 
   app.get(
@@ -108,9 +108,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { condition, section, confidence, q, cursor, limit = DEFAULT_LIMIT } = request.query;
-      const page = pageOf({ condition, section, confidence }, { q, cursor, limit });
-      setNextLink(request, reply, page.page.nextCursor);
-      const lastReviewed = page.data.reduce<string | null>((max, f) => (max === null || f.lastReviewed > max ? f.lastReviewed : max), null);
+      const page = pageOf(request, reply, { condition, section, confidence }, { q, cursor, limit });
+      const lastReviewed = latestReviewed(page.data.map((f) => f.lastReviewed));
       const body = { data: page.data.map(withoutReview), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
       if (request.representation === MARKDOWN_TYPE) return sendMarkdown(reply, factsToMarkdown(body.data, body, { nextCursor: body.page.nextCursor }));
       return body;
@@ -157,8 +156,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const condition = facts.condition(request.params.id);
       if (!condition) throw new NotFound(`No condition with id "${request.params.id}".`);
       const { section, confidence, q, cursor, limit = DEFAULT_LIMIT } = request.query;
-      const page = pageOf({ condition: condition.id, section, confidence }, { q, cursor, limit });
-      setNextLink(request, reply, page.page.nextCursor);
+      const page = pageOf(request, reply, { condition: condition.id, section, confidence }, { q, cursor, limit });
       const body = {
         conditionId: condition.id,
         conditionName: condition.name,

@@ -9,9 +9,9 @@ import { searchHitsToMarkdown } from '../renderers/markdown.js';
 import { Type } from 'typebox';
 import { DISCLAIMER } from '../content/licence.js';
 import { SLUG_PATTERN } from '../content/schema.js';
-import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
-import { BadRequest } from '../http/problems.js';
-import { SEARCH_KINDS } from '../repositories/search.js';
+import { offsetCursor, paginate } from '../http/pagination.js';
+import { SEARCH_KINDS, type SearchResult } from '../repositories/search.js';
+import { latestReviewed } from '../http/representations.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, SourceRefSchema, StringEnum, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 
@@ -101,14 +101,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { q, kind, condition, limit = DEFAULT_LIMIT, cursor } = request.query;
-      const offset = decodeOffset(cursor);
-      const compiled = withQueryProblems(() => compileSearchQuery(q));
-      const result = withQueryProblems(() =>
-        search.search({ match: compiled.expression, anyMatch: compiled.anyExpression, text: q, kind, condition, offset, limit: limit + 1 }),
+      let result: SearchResult | undefined;
+      const page = paginate(
+        request,
+        reply,
+        { cursor, limit, decode: offsetCursor },
+        (offset = 0, n) => {
+          const compiled = withQueryProblems(() => compileSearchQuery(q));
+          result = withQueryProblems(() => search.search({ match: compiled.expression, anyMatch: compiled.anyExpression, text: q, kind, condition, offset, limit: n }));
+          return result.hits;
+        },
+        (_last, offset = 0) => offset + limit,
       );
-      const page = toPage(result.hits, limit, () => offset + limit);
-      setNextLink(request, reply, page.page.nextCursor);
-      const lastReviewed = page.data.reduce<string | null>((max, h) => (max === null || h.lastReviewed > max ? h.lastReviewed : max), null);
+      if (!result) throw new Error('search ran no query');
+      const lastReviewed = latestReviewed(page.data.map((h) => h.lastReviewed));
       const body = {
         data: page.data.map(({ lastReviewed: _reviewed, ...hit }) => hit),
         page: page.page,
@@ -123,15 +129,5 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
-
-/** Ranked results have no stable sort key to resume after, so the cursor wraps an offset. */
-function decodeOffset(cursor: string | undefined): number {
-  const key = decodeCursor(cursor);
-  if (key === undefined) return 0;
-  if (typeof key === 'number' && Number.isSafeInteger(key) && key >= 0) return key;
-  throw new BadRequest('The cursor is not valid. Use page.nextCursor from a previous response unchanged.', [
-    { path: '/querystring/cursor', message: 'not a cursor issued by this endpoint' },
-  ]);
-}
 
 export default routes;

@@ -4,9 +4,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ATTRIBUTIONS, SLUG_PATTERN, SOURCE_ID_PATTERN, SOURCE_KINDS } from '../content/schema.js';
+import { ATTRIBUTIONS, SLUG_PATTERN, SOURCE_KINDS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { paginate } from '../http/pagination.js';
+import { SourceIdParam } from '../schemas/params.js';
 import { NotFound } from '../http/problems.js';
 import { DEFAULT_LIMIT, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { SourceDocumentSchema, SourceSchema } from '../schemas/source.js';
@@ -39,10 +40,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { limit = DEFAULT_LIMIT, cursor, ...filters } = request.query;
-      const after = decodeCursor(cursor);
-      const rows = sources.list({ ...filters, after: after === undefined ? undefined : String(after), limit: limit + 1 });
-      const page = toPage(rows, limit, (s) => s.id);
-      setNextLink(request, reply, page.page.nextCursor);
+      const page = paginate(request, reply, { cursor, limit }, (after, n) => sources.list({ ...filters, after, limit: n }), (s) => s.id);
       return { ...page, lastReviewed: sources.lastReviewed(page.data.map((s) => s.id)), disclaimer: DISCLAIMER };
     },
   );
@@ -55,7 +53,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['evidence'],
         summary: 'Get one source and what cites it',
         description: 'One cited work plus `citedBy`: the statements, statistics, summaries and related-condition links citing it.',
-        params: Type.Object({ id: Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80, description: 'Source id', examples: ['udomkarnjananun-2019'] }) }),
+        params: Type.Object({ id: SourceIdParam('udomkarnjananun-2019') }),
         querystring: Type.Object({}, { additionalProperties: false }),
         response: { 200: SourceDocumentSchema, ...problemResponses },
       },

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { CERTAINTY_LEVELS, CONFIDENCE_LEVELS, ENTITY_ID_PATTERN, ESTIMATE_TYPES, MEASURES, SLUG_PATTERN, SOURCE_KINDS, STUDY_DESIGNS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { paginate } from '../http/pagination.js';
 import { BadRequest, NotFound } from '../http/problems.js';
 import { CSV_TYPE, FHIR_TYPE, JSON_TYPE, alternatives, formatQuery } from '../http/media.js';
 import { STATISTICS_CSV_HEADER, statisticsToCsv } from '../renderers/csv.js';
@@ -14,13 +14,7 @@ import { presentStatisticRecord } from '../repositories/statistics.js';
 import { DEFAULT_LIMIT, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { StatisticDocumentSchema, StatisticSchema } from '../schemas/statistic.js';
 import { latestReviewed, sendRendered } from '../http/representations.js';
-
-const StatisticIdParam = Type.String({
-  pattern: ENTITY_ID_PATTERN,
-  maxLength: 120,
-  description: 'Statistic id',
-  examples: ['calciphylaxis.stat.usage-sodium-thiosulfate'],
-});
+import { StatisticIdParam } from '../schemas/params.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { statistics, conditions } = app.repos;
@@ -91,10 +85,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           { path: '/querystring/yearFrom', message: 'must be <= yearTo' },
         ]);
       }
-      const after = decodeCursor(cursor);
-      const rows = statistics.list({ ...filters, yearFrom, yearTo, after: after === undefined ? undefined : String(after), limit: limit + 1 });
-      const page = toPage(rows, limit, (r) => r.content.id);
-      setNextLink(request, reply, page.page.nextCursor);
+      const page = paginate(request, reply, { cursor, limit }, (after, n) => statistics.list({ ...filters, yearFrom, yearTo, after, limit: n }), (r) => r.content.id);
       if (request.representation === CSV_TYPE) {
         const rows = page.data.map((r) => {
           const statistic = presentStatisticRecord(conditions, r);

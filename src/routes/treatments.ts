@@ -4,9 +4,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ENTITY_ID_PATTERN, SLUG_PATTERN, TREATMENT_TYPES } from '../content/schema.js';
+import { SLUG_PATTERN, TREATMENT_TYPES } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { decodeCursor, setNextLink, toPage } from '../http/pagination.js';
+import { paginate } from '../http/pagination.js';
+import { TreatmentIdParam } from '../schemas/params.js';
 import { NotFound } from '../http/problems.js';
 import { normalizeCode, type CodeSystem } from '../repositories/codes.js';
 import { DEFAULT_LIMIT, StringEnum, listOf, pageQuery, problemResponses, ref } from '../schemas/common.js';
@@ -47,10 +48,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const system = code.slice(0, code.indexOf(':')) as CodeSystem;
         codeFilter = { system, code: normalizeCode(system, code.slice(code.indexOf(':') + 1)).code };
       }
-      const after = decodeCursor(cursor);
-      const rows = treatments.list({ condition, type, code: codeFilter, after: after === undefined ? undefined : String(after), limit: limit + 1 });
-      const page = toPage(rows, limit, (r) => r.treatment.id);
-      setNextLink(request, reply, page.page.nextCursor);
+      const page = paginate(request, reply, { cursor, limit }, (after, n) => treatments.list({ condition, type, code: codeFilter, after, limit: n }), (r) => r.treatment.id);
       return {
         data: page.data.map((r) => r.treatment),
         page: page.page,
@@ -71,7 +69,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           'One treatment as in its condition document, plus `evidence`: the full statistics about it. `lastReviewed` is the ' +
           'latest review date of the conditions the treatment and its evidence come from.',
         params: Type.Object({
-          id: Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: 'Treatment id', examples: ['calciphylaxis.treatment.sodium-thiosulfate'] }),
+          id: TreatmentIdParam,
         }),
         querystring: Type.Object({}, { additionalProperties: false }),
         response: { 200: TreatmentDocumentSchema, ...problemResponses },

@@ -29,7 +29,7 @@ const writeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config
     }
   });
 
-  const curation = createCurationService(app.db, app.representations);
+  const curation = createCurationService(app.repos, app.representations);
   await app.register(conditionWrites, { curation });
   await app.register(factWrites, { curation });
   await app.register(treatmentWrites, { curation });

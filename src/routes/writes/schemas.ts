@@ -3,7 +3,6 @@
  * headers, the documents they answer with and their problems.
  */
 import { Type } from 'typebox';
-import { SLUG_PATTERN, SOURCE_ID_PATTERN, ENTITY_ID_PATTERN } from '../../content/schema.js';
 import { ENTITY_TYPES } from '../../content/entities.js';
 import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, ProblemSchema, ref } from '../../schemas/common.js';
 import { FactSchema } from '../../schemas/fact.js';
@@ -15,9 +14,7 @@ export * from '../../curation/bodies.js';
 
 /* Params and headers */
 
-export const ConditionIdParam = Type.String({ pattern: SLUG_PATTERN, maxLength: 80, description: 'Condition id', examples: ['calciphylaxis'] });
-export const EntityIdParam = (what: string, example: string) => Type.String({ pattern: ENTITY_ID_PATTERN, maxLength: 120, description: `${what} id`, examples: [example] });
-export const SourceIdParam = Type.String({ pattern: SOURCE_ID_PATTERN, maxLength: 80, description: 'Source id', examples: ['nigwekar-2018'] });
+export { ConditionIdParam, EntityIdParam, SourceIdParam } from '../../schemas/params.js';
 
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 

@@ -64,7 +64,7 @@ const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (
           'Replaces every field of a source; the body `id` must be the path id. A different `definedIn` moves the source to that ' +
           'condition’s file. Needs `If-Match` with the ETag of GET /v1/sources/{id}.',
         security: WRITE_SECURITY,
-        params: Type.Object({ id: SourceIdParam }),
+        params: Type.Object({ id: SourceIdParam() }),
         headers: IfMatchHeaders,
         querystring: NoQuery,
         body: SourceBodySchema,
@@ -87,7 +87,7 @@ const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (
           'Replaces the fields sent; the others keep their values (`definedIn` moves the source). Needs `If-Match` with the ETag ' +
           'of GET /v1/sources/{id}. Accepts `application/json` and `application/merge-patch+json`.',
         security: WRITE_SECURITY,
-        params: Type.Object({ id: SourceIdParam }),
+        params: Type.Object({ id: SourceIdParam() }),
         headers: IfMatchHeaders,
         querystring: NoQuery,
         consumes: PATCH_TYPES,
@@ -110,7 +110,7 @@ const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (
           'Deletes a source that nothing cites. While a statement, statistic, summary or related link cites it, the answer is 409 ' +
           'listing where. Needs `If-Match` with the ETag of GET /v1/sources/{id}.',
         security: WRITE_SECURITY,
-        params: Type.Object({ id: SourceIdParam }),
+        params: Type.Object({ id: SourceIdParam() }),
         headers: IfMatchHeaders,
         querystring: NoQuery,
         response: { 200: DeletionSchema, ...problems(...COMMON_PROBLEMS, 400, 404, 409, 412, 428) },
