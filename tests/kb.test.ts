@@ -54,6 +54,10 @@ describe('kb validate', () => {
     expect(problemsOf()).toEqual([]);
   });
 
+  it('accepts every shipped condition file together (ids and source ids unique across files)', () => {
+    expect(() => loadContent(CONTENT_DIR, PROJECT_ROOT)).not.toThrow();
+  });
+
   const broken: [string, () => void, RegExp][] = [
     ['a missing field', () => edit(/^ {4}population: Patients on dialysis\n/m, ''), /^content\/calciphylaxis\.yaml:\/statistics\/0\/population: required field is missing \(line \d+\)$/],
     ['an unknown source id', () => edit('      - kodumudi-2020\n', '      - no-such-source\n'), /^content\/calciphylaxis\.yaml:\/causes\/2\/sources\/1: unknown source id "no-such-source" \(line \d+\)$/],
