@@ -10,6 +10,7 @@ import { Compile } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { ConditionContentSchema, type ConditionContent } from './schema.js';
 import { referentialProblems } from './validate.js';
+import { normalizeText } from './textHygiene.js';
 
 export interface ContentProblem {
   file: string;
@@ -115,7 +116,8 @@ export function parseContentFile(path: string, label = basename(path)): ParsedFi
       })),
     };
   }
-  return { file: label, data: doc.toJS(), problems: [], lineOf };
+  // Stored as NFC whatever the editor wrote (textHygiene.ts); checks run on what is stored.
+  return { file: label, data: normalizeText<unknown>(doc.toJS()), problems: [], lineOf };
 }
 
 /**

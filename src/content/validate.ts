@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import { CODE_PATTERNS, RATIO_ESTIMATES, STATEMENT_SECTIONS, citationRef, citedIds, statementsOf, type CitationContent, type ConditionContent } from './schema.js';
+import { textProblems } from './textHygiene.js';
 
 interface Problem {
   file: string;
@@ -30,6 +31,8 @@ export function referentialProblems(corpus: Input[]): Problem[] {
 
   // Pass 1: collect every definition, reporting duplicates where the second one stands.
   for (const { file, content: c } of corpus) {
+    // Lone surrogates, control and bidi characters, in any string (textHygiene.ts).
+    for (const p of textProblems(c)) problems.push({ file, ...p });
     const expected = `${c.id}.yaml`;
     if (basename(file) !== expected && basename(file) !== `${c.id}.yml`) {
       problems.push({ file, path: '/id', message: `condition id "${c.id}" must match the file name (expected ${expected})` });

@@ -4,10 +4,16 @@
  * - No key → 401 with `WWW-Authenticate: Bearer realm="condition-kb"`; a malformed, unknown or
  *   revoked key → 401 with `error="invalid_token"` (one message for all three, so a caller learns
  *   nothing about which ids exist); a valid key without the scope → 403 `insufficient_scope`.
- * - Authentication failures are limited per client IP: after 10 failed keys within a minute, any
- *   key from that IP gets 429 until the window frees up. The global @fastify/rate-limit counts
- *   every request when it arrives and cannot count only failures, which is what stops guessing
- *   without throttling a curator's ordinary traffic; so this is a small sliding window of its own.
+ * - Authentication failures are limited per client address and per presented key id, separately:
+ *   after 10 failed keys within a minute from one address, or naming one key id, a further failed
+ *   key gets 429 with Retry-After instead of 401, until the window frees up. A valid key is checked
+ *   first and always accepted, whatever other keys (or other holders of this id) got wrong: a
+ *   lockout that refused valid keys let one anonymous client (behind a proxy, everyone shares its
+ *   address) or anyone who read a key id in the change feed keep curators out. That costs no
+ *   safety: a secret is 256 random bits (auth/keys.ts), so the lockout does not protect it from
+ *   guessing; it makes a misconfigured or scanning client back off. The global
+ *   @fastify/rate-limit counts every request when it arrives and cannot count only failures, so
+ *   this is a small sliding window of its own.
  * - The key is read from the header and never logged or echoed (app.ts also redacts the header).
  * - Every route is recorded with its scope (`app.routeScopes`), so tests can prove that each
  *   write route is protected.
@@ -21,8 +27,8 @@ import type { Scope } from '../auth/keys.js';
 export const REALM = 'condition-kb';
 const MAX_FAILURES = 10;
 const WINDOW_MS = 60_000;
-/** Bound on remembered IPs: past it, stale entries are swept, and if none are stale the oldest go. */
-const MAX_TRACKED_IPS = 10_000;
+/** Bound on remembered addresses (or key ids): past it, stale entries are swept, and if none are stale the oldest go. */
+const MAX_TRACKED = 10_000;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,7 +44,7 @@ declare module 'fastify' {
   }
 }
 
-/** Failed authentications per client IP in a sliding window (timestamps, oldest first). */
+/** Failed authentications per client address (or per key id) in a sliding window (timestamps, oldest first). */
 export class FailureWindow {
   private readonly failures = new Map<string, number[]>();
 
@@ -66,13 +72,13 @@ export class FailureWindow {
     const list = this.recent(ip, now);
     list.push(now);
     this.failures.set(ip, list.slice(-this.max));
-    if (this.failures.size > MAX_TRACKED_IPS) this.sweep(now);
+    if (this.failures.size > MAX_TRACKED) this.sweep(now);
   }
 
   private sweep(now: number): void {
     for (const ip of [...this.failures.keys()]) this.recent(ip, now);
     for (const ip of this.failures.keys()) {
-      if (this.failures.size <= MAX_TRACKED_IPS) break;
+      if (this.failures.size <= MAX_TRACKED) break;
       this.failures.delete(ip);
     }
   }
@@ -94,7 +100,8 @@ function bearerToken(request: FastifyRequest): string | null {
 export default fp(
   async (app) => {
     const keys = app.repos.apiKeys;
-    const failures = new FailureWindow();
+    const byAddress = new FailureWindow();
+    const byKeyId = new FailureWindow();
     const routes: { method: string; url: string; scope: Scope | undefined }[] = [];
     app.decorate('routeScopes', routes);
     app.decorateRequest('apiKey', null);
@@ -112,17 +119,24 @@ export default fp(
         challenge(reply);
         throw new HttpProblem(401, '/problems/unauthorized', 'Unauthorized', 'This operation needs an API key: send `Authorization: Bearer <key>`.');
       }
-      const wait = failures.retryAfter(request.ip);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        throw new HttpProblem(429, '/problems/too-many-authentication-failures', 'Too Many Requests', `Too many failed API keys from this address; retry after ${wait} seconds.`);
-      }
-      const key = token === '' ? undefined : keys.authenticate(token);
-      if (!key) {
-        failures.record(request.ip);
+      const verified = keys.verify(token);
+      if (!('key' in verified)) {
+        // Guesses at one id count together, whatever the address; a revoked key's own secret is no guess.
+        const keyId = verified.refused === 'guess' ? verified.id : undefined;
+        const waitAddress = byAddress.retryAfter(request.ip);
+        const waitKey = keyId === undefined ? 0 : byKeyId.retryAfter(keyId);
+        const wait = Math.max(waitAddress, waitKey);
+        if (wait > 0) {
+          reply.header('retry-after', String(wait));
+          const what = waitAddress >= waitKey ? 'from this address' : 'for this key id';
+          throw new HttpProblem(429, '/problems/too-many-authentication-failures', 'Too Many Requests', `Too many failed API keys ${what}; retry after ${wait} seconds.`);
+        }
+        byAddress.record(request.ip);
+        if (keyId !== undefined) byKeyId.record(keyId);
         challenge(reply, { error: 'invalid_token', error_description: 'The API key is malformed, unknown or revoked' });
         throw new HttpProblem(401, '/problems/invalid-api-key', 'Unauthorized', 'The API key is malformed, unknown or revoked.');
       }
+      const key = verified.key;
       if (!key.scopes.includes(scope)) {
         challenge(reply, { error: 'insufficient_scope', scope });
         throw new HttpProblem(403, '/problems/insufficient-scope', 'Forbidden', `This API key lacks the "${scope}" scope that this operation needs.`);

@@ -64,12 +64,22 @@ export function createApiKeysRepository(db: Sqlite) {
     },
     /** The active key a presented token belongs to, or undefined (malformed, unknown, revoked or wrong secret). */
     authenticate(token: string): ApiKey | undefined {
+      const result = this.verify(token);
+      return 'key' in result ? result.key : undefined;
+    },
+    /**
+     * Like authenticate, with the reason for a refusal: `guess` when the token is malformed, names
+     * an unknown id or has a wrong secret (what a lockout counts per id), `revoked` when it is the
+     * right secret of a revoked key (a stale configuration, not a guess).
+     */
+    verify(token: string): { key: ApiKey } | { refused: 'guess' | 'revoked'; id: string | undefined } {
       const parsed = parseKey(token);
-      if (!parsed) return undefined;
+      if (!parsed) return { refused: 'guess', id: undefined };
       const row = byId.get(parsed.id);
       const ok = verifySecret(parsed.secret, row?.salt ?? DUMMY.salt, row?.hash ?? DUMMY.hash);
-      if (!row || !ok || row.revoked_at !== null) return undefined;
-      return toKey(row);
+      if (!row || !ok) return { refused: 'guess', id: parsed.id };
+      if (row.revoked_at !== null) return { refused: 'revoked', id: parsed.id };
+      return { key: toKey(row) };
     },
   };
 }

@@ -270,16 +270,44 @@ describe('authentication details', () => {
     expectProblem(res, 401);
   });
 
-  it('limits failed keys per address: the 11th attempt within a minute is a 429 with Retry-After, other addresses unaffected', async () => {
-    const attempt = (remoteAddress: string, key = 'kb_000000000000_x') =>
-      ctx.app.inject({ method: 'PATCH', url, headers: { authorization: `Bearer ${key}` }, payload: {}, remoteAddress });
+  const attempt = (remoteAddress: string, key = 'kb_000000000000_x') =>
+    ctx.app.inject({ method: 'PATCH', url, headers: { authorization: `Bearer ${key}` }, payload: {}, remoteAddress });
+  /** A well-formed key with the id of `key` and a wrong secret. */
+  const wrongSecret = (key: string) => `${key.slice(0, 16)}${'B'.repeat(43)}`;
+
+  it('limits failed keys per address: the 11th failure within a minute is a 429 with Retry-After, other addresses unaffected', async () => {
     for (let i = 0; i < 10; i++) expect((await attempt('10.40.0.1')).statusCode).toBe(401);
     const blocked = await attempt('10.40.0.1');
     expectProblem(blocked, 429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-    // Even a valid key waits: the point is to stop guessing from that address.
-    expect((await attempt('10.40.0.1', ctx.keys.curator)).statusCode).toBe(429);
+    expect(String(blocked.json<{ detail: string }>().detail)).toContain('from this address');
     expect((await attempt('10.40.0.2')).statusCode).toBe(401);
+  });
+
+  it('never refuses a valid key because of other keys\' failures from its address (one client behind a proxy cannot lock curators out)', async () => {
+    for (let i = 0; i < 12; i++) expect([401, 429]).toContain((await attempt('10.41.0.1')).statusCode);
+    expect((await attempt('10.41.0.1')).statusCode).toBe(429);
+    // The curator's valid key from the same address gets past authentication (400: the empty body).
+    expectProblem(await attempt('10.41.0.1', ctx.keys.curator), 400);
+    // And the next bad key from that address is still refused.
+    expect((await attempt('10.41.0.1')).statusCode).toBe(429);
+  });
+
+  it('limits failures per presented key id across addresses, and still accepts that id\'s valid key', async () => {
+    // A key of its own: other tests here already guessed at the shared curator key's id.
+    const curator = createApiKeysRepository(ctx.app.db).create('guessed-at curator', ['content:write']).key;
+    const wrong = wrongSecret(curator);
+    // Ten addresses, one wrong guess each at the curator's (public) key id.
+    for (let i = 0; i < 10; i++) expect((await attempt(`10.42.0.${i + 1}`, wrong)).statusCode).toBe(401);
+    const blocked = await attempt('10.42.1.1', wrong);
+    expectProblem(blocked, 429);
+    expect(String(blocked.json<{ detail: string }>().detail)).toContain('for this key id');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    // The holder of the key, from any address, is not locked out by someone guessing at its id.
+    expectProblem(await attempt('10.42.1.1', curator), 400);
+    expectProblem(await attempt('10.42.0.1', curator), 400);
+    // Another id from a fresh address is unaffected.
+    expect((await attempt('10.42.1.2', 'kb_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).statusCode).toBe(401);
   });
 });
 
