@@ -12,6 +12,10 @@ import finiteNumbers from './plugins/finite-numbers.js';
 import { API_PREFIX } from './http/links.js';
 import db from './plugins/db.js';
 import representations from './plugins/representations.js';
+import storage from './plugins/storage.js';
+import unicode from './plugins/unicode.js';
+import strictRequests from './plugins/strict-requests.js';
+import clientErrors from './plugins/client-errors.js';
 import security from './plugins/security.js';
 import httpCaching from './plugins/http-caching.js';
 import openapi from './plugins/openapi.js';
@@ -53,7 +57,16 @@ function serverOptions(config: Config, options: BuildOptions) {
     // Ids are short and ASCII; a long parameter is an attack or a mistake.
     routerOptions: { maxParamLength: 200 },
     bodyLimit: 1024 * 1024,
-    requestTimeout: 30_000,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // Node looks for expired requests this often (30 s by default, which let a stalled request
+      // live up to twice its timeout): within a tenth of the headers timeout, at most a second.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 10))),
+      // The strict-requests plugin refuses a missing Host with a problem instead of Node's empty
+      // 400; parser-level errors get problems from the client-errors plugin.
+      requireHostHeader: false,
+    },
     trustProxy: config.trustProxy,
     // Accept a caller's request id (for tracing across services) only when it looks like one.
     requestIdHeader: false as const,
@@ -87,6 +100,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(security, { config });
   await app.register(db, { config });
   await app.register(representations);
+  await app.register(storage, { config });
+  await app.register(unicode);
+  await app.register(strictRequests);
+  await app.register(clientErrors, { config });
   // Before every route, so that it sees (and records) each route's scope.
   await app.register(auth);
   await app.register(httpCaching, { maxAge: config.cacheMaxAge });

@@ -13,7 +13,10 @@ export const EnvSchema = Type.Object({
   DATABASE_PATH: Type.String({ minLength: 1, default: 'data/kb.sqlite', description: 'SQLite file; built from db/content on first start when missing' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level' }),
   CACHE_MAX_AGE: Type.Integer({ minimum: 0, maximum: 31536000, default: 300, description: 'Cache-Control max-age (seconds) on content responses' }),
-  BUILD_ON_START: Type.Boolean({ default: true, description: 'Build the database from the content files when DATABASE_PATH is missing' }),
+  BUILD_ON_START: Type.Enum(['true', 'false', 'always'], {
+    default: 'true',
+    description: 'true: build the database from the content files on the first start of a data directory (never over a lost database); always: also when a database was lost; false: never',
+  }),
   CONTENT_DIR: Type.String({ minLength: 1, default: 'db/content', description: 'Folder of condition content files used by the first-start build' }),
   CORS_ORIGINS: Type.String({ default: '*', description: 'Comma-separated allowed origins, or * for any (the content is public)' }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600, description: 'Requests per client per window' }),
@@ -22,6 +25,8 @@ export const EnvSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 above this event-loop delay (0 = off)' }),
   RENDER_CACHE: Type.Enum(['on', 'off'], { default: 'on', description: 'Cache rendered documents in memory (off: assemble every response; for benchmarks and debugging)' }),
   READ_ONLY: Type.Boolean({ default: false, description: 'Refuse every curator write with 503 (replicas, maintenance)' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30000, description: 'A request (headers and body) not received in full within this time gets 408' }),
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000, description: 'Request headers not received in full within this time get 408 (at most REQUEST_TIMEOUT_MS)' }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -31,7 +36,8 @@ export interface Config {
   databasePath: string;
   logLevel: Env['LOG_LEVEL'];
   cacheMaxAge: number;
-  buildOnStart: boolean;
+  /** first-start: only when the directory never held a database (db/dbFile.ts); always; never. */
+  buildOnStart: 'first-start' | 'always' | 'never';
   contentDir: string;
   corsOrigins: string[];
   rateLimitMax: number;
@@ -42,6 +48,8 @@ export interface Config {
   renderCache: boolean;
   /** true: every curator write answers 503 (a read replica, or maintenance). */
   readOnly: boolean;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
 }
 
 function parseTrustProxy(value: string): Config['trustProxy'] {
@@ -64,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePath: e.DATABASE_PATH === ':memory:' ? e.DATABASE_PATH : resolve(PROJECT_ROOT, e.DATABASE_PATH),
     logLevel: e.LOG_LEVEL,
     cacheMaxAge: e.CACHE_MAX_AGE,
-    buildOnStart: e.BUILD_ON_START,
+    buildOnStart: e.BUILD_ON_START === 'always' ? 'always' : e.BUILD_ON_START === 'false' ? 'never' : 'first-start',
     contentDir: resolve(PROJECT_ROOT, e.CONTENT_DIR),
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitMax: e.RATE_LIMIT_MAX,
@@ -73,5 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     renderCache: e.RENDER_CACHE === 'on',
     readOnly: e.READ_ONLY,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    // Node refuses a headers timeout longer than the request timeout.
+    headersTimeoutMs: Math.min(e.HEADERS_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
   };
 }

@@ -19,6 +19,8 @@ export interface ServerProcess {
 export interface StartOptions {
   /** Arguments after `node`; by default the TypeScript entry point through tsx. */
   args?: string[];
+  /** A command that runs `node` (e.g. `setpriv --reuid=…`, `unshare --mount …`): prefixed to it. */
+  wrap?: string[];
   cwd?: string;
   env: Record<string, string>;
   startTimeoutMs?: number;
@@ -26,14 +28,39 @@ export interface StartOptions {
 
 export const TSX_SERVER_ARGS = ['--import', import.meta.resolve('tsx'), join(PROJECT_ROOT, 'src/server.ts')];
 
-export async function startServer(options: StartOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, options.args ?? TSX_SERVER_ARGS, {
+function spawnServer(options: StartOptions): ChildProcess {
+  const [command = process.execPath, ...prefix] = options.wrap ? [...options.wrap, process.execPath] : [process.execPath];
+  return spawn(command, [...prefix, ...(options.args ?? TSX_SERVER_ARGS)], {
     cwd: options.cwd ?? PROJECT_ROOT,
     // Only what the caller names, plus PATH: the child must not inherit vitest's settings
     // (NODE_OPTIONS, VITEST_*), which would make it differ from a real deployment.
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Runs a server that is expected not to start: resolves with its exit code and what it printed. */
+export function failedStart(options: StartOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnServer(options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    // It started after all: stop it, and let the caller's assertion on the exit code fail.
+    if (stdout.includes('Server listening at')) child.kill('SIGKILL');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const guard = setTimeout(() => child.kill('SIGKILL'), options.startTimeoutMs ?? 30_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const child = spawnServer(options);
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));

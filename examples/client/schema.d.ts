@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when the database is open and every migration is applied, else 503.
+         * @description Answers 200 when the database is open, still the file at its configured path and whole, every migration is applied, and (on a server that takes writes) the file, its directory and disk can take a write; else 503 with a problem saying which.
          */
         get: operations["getReady"];
         put?: never;
@@ -1092,17 +1092,13 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description RFC 9457 problem details, served as application/problem+json */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "not-ready";
-                        reason: string;
-                    } | components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -230,8 +230,18 @@ function validate(plan: Plan, after: Map<string, ConditionContent>): void {
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-export function createCurationService(repos: Pick<Repositories, 'writes' | 'idempotency'>, representations: Representations) {
+export interface CurationOptions {
+  /**
+   * Runs each write transaction so that it is acknowledged only when durable: the storage guard
+   * (db/storageGuard.ts) refuses it when the file is lost or read-only, turns SQLite's storage
+   * errors into 503/507 problems, and checks the file again after the commit.
+   */
+  durably?: <T>(commit: () => T) => T;
+}
+
+export function createCurationService(repos: Pick<Repositories, 'writes' | 'idempotency'>, representations: Representations, options: CurationOptions = {}) {
   const { writes, idempotency } = repos;
+  const durably = options.durably ?? (<T>(commit: () => T): T => commit());
 
   function checkPrecondition(ctx: WriteContext, p: NonNullable<Operation['precondition']>): void {
     const current = p.current();
@@ -290,7 +300,7 @@ export function createCurationService(repos: Pick<Repositories, 'writes' | 'idem
   function run(ctx: WriteContext, op: Operation): Answer {
     let outcome: ReturnType<typeof perform>;
     try {
-      outcome = writes.transaction(() => perform(ctx, op));
+      outcome = durably(() => writes.transaction(() => perform(ctx, op)));
     } catch (error) {
       if (isBusy(error)) throw new DatabaseBusy();
       throw error;

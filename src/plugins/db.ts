@@ -1,13 +1,13 @@
 /**
- * Opens the knowledge base once per app and exposes the repositories. When the database file is
- * missing and the build-on-start setting is on, it is built from the content files first, so a
- * fresh clone serves with `npm start` alone.
+ * Opens the knowledge base once per app and exposes the repositories. On the first start of a
+ * data directory the database is built from the content files first, so a fresh clone serves with
+ * `npm start` alone; a database that was lost is never silently rebuilt (db/dbFile.ts).
  */
-import { existsSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { buildFromContent } from '../content/build.js';
 import { applyMigrations, openDatabase, type Sqlite } from '../db/connection.js';
+import { openFailure, prepareDatabaseFile, StartupError, verifyOpenedDatabase } from '../db/dbFile.js';
+import { MigrationRefusal } from '../db/migrations.js';
 import { createRepositories, type Repositories } from '../repositories/index.js';
 import { RenderCache } from '../http/renderCache.js';
 import { contentEpoch } from '../repositories/epoch.js';
@@ -20,19 +20,24 @@ declare module 'fastify' {
   }
 }
 
-export function ensureDatabase(config: Config, log: { info: (msg: string) => void }): void {
-  if (config.databasePath === ':memory:' || existsSync(config.databasePath)) return;
-  if (!config.buildOnStart) throw new Error(`DATABASE_PATH ${config.databasePath} does not exist and BUILD_ON_START is false`);
-  const result = buildFromContent(config.contentDir, config.databasePath);
-  log.info(`built ${result.path} from ${config.contentDir}: ${result.conditions} condition(s), dataset ${result.datasetVersion}`);
-}
-
 export default fp<{ config: Config }>(
   async (app, { config }) => {
-    ensureDatabase(config, app.log);
-    const db = openDatabase(config.databasePath);
-    // A database built by an older release gains the newer tables here (migrations are idempotent).
-    applyMigrations(db);
+    const file = prepareDatabaseFile(config, app.log);
+    let db: Sqlite;
+    try {
+      db = openDatabase(config.databasePath);
+    } catch (error) {
+      throw openFailure(error, config.databasePath);
+    }
+    try {
+      if (file.verifyAfterOpen) verifyOpenedDatabase(db, config.databasePath);
+      // A database built by an older release gains the newer tables here; one from a newer release is refused.
+      applyMigrations(db);
+    } catch (error) {
+      db.close();
+      if (error instanceof MigrationRefusal) throw new StartupError(`DATABASE_PATH ${config.databasePath}: ${error.message}`);
+      throw error instanceof StartupError ? error : openFailure(error, config.databasePath);
+    }
     app.decorate('db', db);
     const repos = createRepositories(db);
     // Entries live for one content epoch: a commit here or in another process ends them.

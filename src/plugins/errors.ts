@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, type ProblemDetailItem } from '../http/problems.js';
 import type { Problem } from '../schemas/common.js';
+import { storageProblemFor } from './storage.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -22,6 +23,7 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 function slug(title: string): string {
@@ -63,7 +65,9 @@ function validationItems(error: FastifyError): ProblemDetailItem[] {
 
 export default fp(
   async (app) => {
-    app.setErrorHandler((error: FastifyError, request, reply) => {
+    app.setErrorHandler((thrown: FastifyError, request, reply) => {
+      // A storage failure (full disk, read-only or damaged file) is a 503/507 that says so, never a 500.
+      const error = storageProblemFor(request.server, thrown) ?? thrown;
       if (error instanceof HttpProblem) {
         return sendProblem(request, reply, {
           type: error.type,

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { pendingMigrations } from '../db/connection.js';
 import { ref, ProblemSchema } from '../schemas/common.js';
-import { MIGRATION_COUNT } from '../db/migrations.js';
+import { HttpProblem } from '../http/problems.js';
+
+const notReady = (detail: string) => new HttpProblem(503, '/problems/not-ready', 'Service Unavailable', detail);
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -28,22 +30,32 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getReady',
         tags: ['meta'],
         summary: 'Readiness',
-        description: 'Answers 200 when the database is open and every migration is applied, else 503.',
+        description:
+          'Answers 200 when the database is open, still the file at its configured path and whole, every migration is applied, and (on a server that takes writes) the file, its directory and disk can take a write; else 503 with a problem saying which.',
         response: {
           200: Type.Object({ status: Type.Literal('ready'), datasetVersion: Type.String() }),
           406: ref(ProblemSchema),
-          // Not ready, or the problem that load shedding and shutdown send on any route.
-          503: Type.Union([Type.Object({ status: Type.Literal('not-ready'), reason: Type.String() }), ref(ProblemSchema)]),
+          // Not ready (/problems/not-ready, or the storage problem), load shedding or shutdown.
+          503: ref(ProblemSchema),
         },
       },
     },
-    async (_request, reply) => {
+    async (request) => {
+      const fault = app.storage.readiness();
+      if (fault) throw notReady(fault.detail);
+      let pending: number;
       try {
-        const pending = pendingMigrations(app.db, MIGRATION_COUNT);
-        if (pending > 0) return reply.code(503).send({ status: 'not-ready' as const, reason: `${pending} migration(s) not applied` });
+        pending = pendingMigrations(app.db);
+      } catch (error) {
+        // Another process migrated the file to a newer release while this one was serving.
+        throw notReady(error instanceof Error ? error.message : 'the migrations table cannot be read');
+      }
+      if (pending > 0) throw notReady(`${pending} migration(s) not applied`);
+      try {
         return { status: 'ready' as const, datasetVersion: app.repos.meta.get().datasetVersion };
-      } catch {
-        return reply.code(503).send({ status: 'not-ready' as const, reason: 'database unavailable' });
+      } catch (error) {
+        request.log.error({ err: error }, 'readiness: the database cannot be read');
+        throw notReady(app.storage.problemFor(error)?.message ?? 'The database cannot be read.');
       }
     },
   );

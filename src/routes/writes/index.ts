@@ -29,7 +29,7 @@ const writeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config
     }
   });
 
-  const curation = createCurationService(app.repos, app.representations);
+  const curation = createCurationService(app.repos, app.representations, { durably: (commit) => app.storage.commit(commit) });
   await app.register(conditionWrites, { curation });
   await app.register(factWrites, { curation });
   await app.register(treatmentWrites, { curation });
