@@ -29,6 +29,7 @@ import sourceRoutes from './routes/sources.js';
 import codeRoutes from './routes/codes.js';
 import searchRoutes from './routes/search.js';
 import factRoutes from './routes/facts.js';
+import contextRoutes from './routes/context.js';
 import auth from './plugins/auth.js';
 import changeRoutes from './routes/changes.js';
 import writeRoutes from './routes/writes/index.js';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(sourceRoutes, { prefix: API_PREFIX });
   await app.register(codeRoutes, { prefix: API_PREFIX });
   await app.register(searchRoutes, { prefix: API_PREFIX });
+  await app.register(contextRoutes, { prefix: API_PREFIX });
   await app.register(changeRoutes, { prefix: API_PREFIX });
   await app.register(writeRoutes, { prefix: API_PREFIX, config });
 

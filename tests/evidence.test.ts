@@ -191,19 +191,26 @@ describe('the evidence model over HTTP', () => {
     expect(md.body).toContain('## When to seek care');
     expect(md.body).toContain('## Conditions that look similar');
     // The interval and the design sit beside the figure.
+    const ld = (await get('/v1/conditions/evidencitis', { accept: 'application/ld+json' })).json() as Record<string, unknown>;
+    // The interval, denominator, design and certainty travel beside the figure in JSON-LD too.
+    expect(ld.expectedPrognosis).toContain('[95% CI 1.25–5; 40 of 200; cohort study; certainty low]');
+    expect(ld.differentialDiagnosis).toEqual([
+      expect.objectContaining({ '@type': 'DDxElement', diagnosis: expect.objectContaining({ '@type': 'MedicalCondition', name: 'Examplitis' }) }),
+    ]);
     expect(md.body).toMatch(/\*\*hazard ratio 2\.5, 95% CI 1\.25–5\*\* \(compared with: fictional adults without evidencitis;[^\n]*40 of 200; design: cohort study; certainty: low \(Curators: one observational cohort of 200 people\).*\[2\]\[1, Table 2\]$/m);
   });
 });
 
-describe('migration 0004 (evidence model)', () => {
+describe('migrations 0004 (evidence model) and 0005 (search sections)', () => {
   it('upgrades a database built before it: primary source from the first citation, estimate type from the unit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-migrate-'));
     try {
       const old = join(dir, 'migrations');
       cpSync(MIGRATIONS_DIR, old, { recursive: true });
-      for (const name of readdirSync(old)) if (name.startsWith('0004')) rmSync(join(old, name));
+      // The release before the evidence model: migrations 0000-0003 only.
+      for (const name of readdirSync(old)) if (/^000[4-9]|^00[1-9]/.test(name)) rmSync(join(old, name));
       const journal = JSON.parse(readFileSync(join(old, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-      journal.entries = journal.entries.filter((e) => !e.tag.startsWith('0004'));
+      journal.entries = journal.entries.filter((e) => e.tag < '0004');
       writeFileSync(join(old, 'meta', '_journal.json'), JSON.stringify(journal));
 
       const db = openDatabase(join(dir, 'old.sqlite'));
@@ -215,7 +222,8 @@ describe('migration 0004 (evidence model)', () => {
           INSERT INTO sources (id, defined_in, position, kind, year, authors, attribution) VALUES ('old-article', 'oldtitis', 1, 'article', 2021, '[]', 'confirmed');
           INSERT INTO statistics (id, condition_id, position, measure, value, unit, population, text, confidence) VALUES ('oldtitis.stat.share', 'oldtitis', 0, 'usage', 12, '%', 'old patients', 'Twelve percent.', 'high');
           INSERT INTO statistics (id, condition_id, position, measure, value, unit, population, text, confidence) VALUES ('oldtitis.stat.count', 'oldtitis', 1, 'recovery', 3, 'patients', 'old patients', 'Three patients.', 'high');
-          INSERT INTO citations (entity_type, entity_id, position, source_id) VALUES ('statistic', 'oldtitis.stat.share', 0, 'old-review'), ('statistic', 'oldtitis.stat.share', 1, 'old-article'), ('statistic', 'oldtitis.stat.count', 0, 'old-article');`);
+          INSERT INTO citations (entity_type, entity_id, position, source_id) VALUES ('statistic', 'oldtitis.stat.share', 0, 'old-review'), ('statistic', 'oldtitis.stat.share', 1, 'old-article'), ('statistic', 'oldtitis.stat.count', 0, 'old-article');
+          INSERT INTO search_index (kind, entity_id, condition_id, title, body) VALUES ('statistic', 'oldtitis.stat.share', 'oldtitis', 'usage: old patients', 'Twelve percent.');`);
         applyMigrations(db);
         const c = createContentRepository(db).get('oldtitis');
         expect(c?.statistics.map((s) => [s.id, s.estimateType, s.primarySource, s.studyDesign, s.certainty, s.interval, s.events])).toEqual([
@@ -223,6 +231,12 @@ describe('migration 0004 (evidence model)', () => {
           ['oldtitis.stat.count', 'count', 'old-article', 'unknown', 'not-assessed', null, null],
         ]);
         expect(c?.whenToSeekCare).toEqual([]);
+        // Migration 0005 rebuilt the search index with where each row lives.
+        expect(db.prepare("SELECT section, section_name AS sectionName, title FROM search_index WHERE entity_id = 'oldtitis.stat.share'").get()).toEqual({
+          section: 'statistics',
+          sectionName: 'statistics usage',
+          title: 'usage: old patients',
+        });
       } finally {
         db.close();
       }

@@ -128,17 +128,17 @@ describe('GET /v1/facts', () => {
   });
 
   it('filters by q with the search query language, keeping id order', async () => {
-    expect(idsOf(await all('/v1/facts?q=thio*'))).toEqual(['calciphylaxis.stat.usage-sodium-thiosulfate', 'calciphylaxis.treatment.sodium-thiosulfate']);
-    expect(idsOf(await all(`/v1/facts?q=${encodeURIComponent('"skin biopsy"')}`))).toContain('calciphylaxis.diagnosis.skin-biopsy');
-    const dialysis = await all('/v1/facts?q=dialysis&section=statistics');
+    expect(idsOf(await all('/v1/facts?syntax=fts&q=thio*'))).toEqual(['calciphylaxis.stat.usage-sodium-thiosulfate', 'calciphylaxis.treatment.sodium-thiosulfate']);
+    expect(idsOf(await all(`/v1/facts?syntax=fts&q=${encodeURIComponent('"skin biopsy"')}`))).toContain('calciphylaxis.diagnosis.skin-biopsy');
+    const dialysis = await all('/v1/facts?syntax=fts&q=dialysis&section=statistics');
     expect(idsOf(dialysis)).toEqual(['calciphylaxis.stat.incidence-dialysis']);
     // Facts never include condition summaries, though the condition row matches too.
-    expect(idsOf(await all('/v1/facts?q=calciphylaxis&limit=100')).every((id) => id.includes('.'))).toBe(true);
+    expect(idsOf(await all('/v1/facts?syntax=fts&q=calciphylaxis&limit=100')).every((id) => id.includes('.'))).toBe(true);
   });
 
   it('rejects a malformed q, unknown parameters, bad enums and foreign cursors with 400', async () => {
     for (const q of ['sodium AND', '"unbalanced', 'NOT x', 'title:x']) {
-      const body = expectProblem(await get(`/v1/facts?q=${encodeURIComponent(q)}`), 400);
+      const body = expectProblem(await get(`/v1/facts?syntax=fts&q=${encodeURIComponent(q)}`), 400);
       expect(body.errors).toEqual([{ path: '/querystring/q', message: expect.any(String) }]);
     }
     expectProblem(await get('/v1/facts?sort=id'), 400);
@@ -218,7 +218,7 @@ describe('GET /v1/conditions/{id}/facts', () => {
     expect(idsOf(await all('/v1/conditions/calciphylaxis/facts?section=prognosis'))).toEqual(
       expectedIds((e) => e.conditionId === 'calciphylaxis' && e.section === 'prognosis'),
     );
-    expect(idsOf(await all('/v1/conditions/examplitis/facts?q=thio*'))).toEqual([]);
+    expect(idsOf(await all('/v1/conditions/examplitis/facts?syntax=fts&q=thio*'))).toEqual([]);
   });
 
   it('answers 404 for an unknown condition, 400 for an unknown parameter', async () => {

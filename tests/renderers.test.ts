@@ -262,7 +262,7 @@ describe('factsToMarkdown and searchHitsToMarkdown', () => {
   it('keeps a hostile query on its heading line', () => {
     const md = searchHitsToMarkdown([], 'x\n# y "z"', { lastReviewed: null, disclaimer: 'Not advice.' });
     expect(md.split('\n')[0]).toBe('# Search results for "x # y \\"z\\""');
-    expect(md).toContain('_No results._');
+    expect(md).toContain('_The knowledge base has no cited answer for this query._');
   });
 });
 

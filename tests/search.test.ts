@@ -29,7 +29,7 @@ afterAll(() => ctx.close());
 
 const get = (url: string, headers: Record<string, string> = {}) => ctx.app.inject({ url, headers });
 const search = async (q: string, extra = ''): Promise<SearchBody> => {
-  const res = await get(`/v1/search?q=${encodeURIComponent(q)}${extra}`);
+  const res = await get(`/v1/search?syntax=fts&q=${encodeURIComponent(q)}${extra}`);
   expect(res.statusCode, res.body).toBe(200);
   return res.json<SearchBody>();
 };
@@ -41,7 +41,7 @@ describe('GET /v1/search: ranking', () => {
     expect(ids(body)).toEqual(['calciphylaxis.treatment.sodium-thiosulfate', 'calciphylaxis.stat.usage-sodium-thiosulfate']);
     expect(body.data[0]).toMatchObject({ kind: 'treatment', url: '/v1/treatments/calciphylaxis.treatment.sodium-thiosulfate', conditionId: 'calciphylaxis' });
     expect(body.data[1]).toMatchObject({ kind: 'statistic', url: '/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate' });
-    expect(body.query).toEqual({ q: 'thiosulfate', expression: '"thiosulfate"', mode: 'all' });
+    expect(body.query).toEqual({ q: 'thiosulfate', syntax: 'fts', expression: '"thiosulfate"', mode: 'all' });
   });
 
   it('net-like: the livedo patches symptom first, the match shown in its name', async () => {
@@ -123,7 +123,7 @@ describe('GET /v1/search: hits', () => {
       const { data } = await search(q, '&limit=100');
       for (const hit of data) {
         seenKinds.add(hit.kind);
-        expect(Object.keys(hit).sort()).toEqual(['conditionId', 'id', 'kind', 'score', 'snippet', 'sources', 'title', 'url']);
+        expect(Object.keys(hit).sort()).toEqual(['conditionId', 'id', 'kind', 'score', 'section', 'snippet', 'sources', 'title', 'url']);
         expect(hit.snippet, `${q}: ${hit.id}`).toMatch(/<mark>[^<]+<\/mark>/);
         expect(hit.snippet.replace(/<\/?mark>/g, ''), 'only <mark> tags').not.toMatch(/[<>]/);
         expect(hit.sources.length, hit.id).toBeGreaterThan(0);
@@ -177,34 +177,34 @@ describe('GET /v1/search: pagination', () => {
     const all = await search(q, '&limit=100');
     expect(all.page.nextCursor).toBeNull();
     expect(all.data.length).toBeGreaterThan(4);
-    const { items, pages } = await collectPages<Hit>(ctx.app, `/v1/search?q=${encodeURIComponent(q)}&limit=2`);
+    const { items, pages } = await collectPages<Hit>(ctx.app, `/v1/search?syntax=fts&q=${encodeURIComponent(q)}&limit=2`);
     expect(items.map((h) => h.id)).toEqual(ids(all));
     expect(new Set(items.map((h) => h.id)).size).toBe(items.length);
     expect(pages).toBe(Math.ceil(all.data.length / 2));
   });
 
   it('sends a Link header to the next page', async () => {
-    const res = await get('/v1/search?q=kidney&limit=2');
-    expect(res.headers.link).toMatch(/^<\/v1\/search\?q=kidney&limit=2&cursor=[^>]+>; rel="next"$/);
+    const res = await get('/v1/search?syntax=fts&q=kidney&limit=2');
+    expect(res.headers.link).toMatch(/^<\/v1\/search\?syntax=fts&q=kidney&limit=2&cursor=[^>]+>; rel="next"$/);
   });
 
   it('rejects a cursor that is not an offset issued here', async () => {
-    const body = expectProblem(await get('/v1/search?q=kidney&cursor=garbage'), 400);
+    const body = expectProblem(await get('/v1/search?syntax=fts&q=kidney&cursor=garbage'), 400);
     expect(body.errors).toEqual([{ path: '/querystring/cursor', message: expect.any(String) }]);
     const keyset = Buffer.from(JSON.stringify({ k: 'calciphylaxis.cause.x' })).toString('base64url');
-    expectProblem(await get(`/v1/search?q=kidney&cursor=${keyset}`), 400);
+    expectProblem(await get(`/v1/search?syntax=fts&q=kidney&cursor=${keyset}`), 400);
     const negative = Buffer.from(JSON.stringify({ k: -2 })).toString('base64url');
-    expectProblem(await get(`/v1/search?q=kidney&cursor=${negative}`), 400);
+    expectProblem(await get(`/v1/search?syntax=fts&q=kidney&cursor=${negative}`), 400);
   });
 });
 
 describe('GET /v1/search: caching', () => {
   it('sends a strong ETag and Cache-Control, and 304 for If-None-Match', async () => {
-    const first = await get('/v1/search?q=thiosulfate');
+    const first = await get('/v1/search?syntax=fts&q=thiosulfate');
     expect(first.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
     const etag = String(first.headers.etag);
     expect(etag).toMatch(/^"[^"]+"$/);
-    const again = await get('/v1/search?q=thiosulfate', { 'if-none-match': etag });
+    const again = await get('/v1/search?syntax=fts&q=thiosulfate', { 'if-none-match': etag });
     expect(again.statusCode).toBe(304);
   });
 });
@@ -225,7 +225,7 @@ describe('GET /v1/search: errors', () => {
   });
 
   it('accepts a 200-character q', async () => {
-    expect((await get(`/v1/search?q=${'a'.repeat(200)}`)).statusCode).toBe(200);
+    expect((await get(`/v1/search?syntax=fts&q=${'a'.repeat(200)}`)).statusCode).toBe(200);
   });
 
   it.each([
@@ -236,7 +236,7 @@ describe('GET /v1/search: errors', () => {
     ['(kidney', /never closed/],
     ['   ', /no words/],
   ])('%j → 400 problem at /querystring/q', async (q, message) => {
-    const body = await problemFor(`?q=${encodeURIComponent(q)}`);
+    const body = await problemFor(`?syntax=fts&q=${encodeURIComponent(q)}`);
     expect(body.type).toBe('/problems/bad-request');
     expect(body.errors).toEqual([{ path: '/querystring/q', message: expect.stringMatching(message) }]);
     expect(String(body.detail)).toMatch(/^The search query is not valid: /);
@@ -261,7 +261,7 @@ describe('GET /v1/search: errors', () => {
     '%',
     '\u0000kidney',
   ])('hostile %j → 200 or 400, never 5xx', async (q) => {
-    const res = await get(`/v1/search?q=${q === '%00' ? q : encodeURIComponent(q)}`);
+    const res = await get(`/v1/search?syntax=fts&q=${q === '%00' ? q : encodeURIComponent(q)}`);
     expect([200, 400], res.body).toContain(res.statusCode);
     if (res.statusCode === 400) expectProblem(res, 400);
     expect(res.body).not.toMatch(/sqlite|fts5|SELECT/i);

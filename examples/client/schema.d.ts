@@ -149,7 +149,7 @@ export interface paths {
         };
         /**
          * List citable facts
-         * @description Every statement (symptoms, causes, risk factors, complications, diagnosis, treatments, prognosis, prevention) and every statistic of every condition, each with a stable id, its sources and a confidence: the units to retrieve and quote. Filter by `condition`. Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`, a full-text filter over names and text in the /v1/search query language (stemmed, so `ulcers` finds `ulcer`; a malformed query is a 400). Ordered by id and keyset-paginated, so pages never repeat or skip a fact. `Accept: text/markdown` renders the page as a list with citations.
+         * @description Every statement (symptoms, causes, risk factors, complications, diagnosis, treatments, prognosis, prevention) and every statistic of every condition, each with a stable id, its sources and a confidence: the units to retrieve and quote. Filter by `condition`. Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`. Without `q`, facts are ordered by id and keyset-paginated, so pages never repeat or skip a fact. With `q` (default `syntax=natural`), any text is accepted and facts come ranked by relevance with the /v1/search engine, those under its relevance floor left out; `answerable: false` says nothing answers it. With `syntax=fts`, `q` is a filter in the /v1/search query language (a malformed query is a 400) and the order stays by id. `Accept: text/markdown` renders the page as a list with citations.
          */
         get: operations["listFacts"];
         put?: never;
@@ -205,7 +205,7 @@ export interface paths {
         };
         /**
          * List the facts of one condition
-         * @description The facts of one condition (404 when there is no such condition). Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`, a full-text filter over names and text in the /v1/search query language (stemmed, so `ulcers` finds `ulcer`; a malformed query is a 400). Ordered by id and keyset-paginated, so pages never repeat or skip a fact. `Accept: text/markdown` renders the page as a list with citations.
+         * @description The facts of one condition (404 when there is no such condition). Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`. Without `q`, facts are ordered by id and keyset-paginated, so pages never repeat or skip a fact. With `q` (default `syntax=natural`), any text is accepted and facts come ranked by relevance with the /v1/search engine, those under its relevance floor left out; `answerable: false` says nothing answers it. With `syntax=fts`, `q` is a filter in the /v1/search query language (a malformed query is a 400) and the order stays by id. `Accept: text/markdown` renders the page as a list with citations.
          */
         get: operations["getConditionFacts"];
         put?: never;
@@ -405,7 +405,9 @@ export interface paths {
          * Search the knowledge base
          * @description Ranked hits across conditions, symptoms, treatments, other facts and statistics.
          *
-         *     **Query language** (`q`, 1–200 characters):
+         *     **Default mode (`syntax=natural`): any text, as a person types it.** Questions are accepted as they are and never answered with a 400 for their syntax: quotes, `*`, parentheses and the words AND, OR, NOT are plain text. Stop words and question words are dropped ("what is the…"), words are stemmed, lay phrases are mapped to the words the content uses through the consumer vocabulary ("survival rate" → mortality, survival; "blood thinner" → anticoagulant, warfarin), a misspelt word is corrected to the closest word of the index, and a condition named in the question ("…of sepsis") scopes it when `condition` is not given. Hits are ranked by bm25 over each item's name (weight 10), curated lay questions (8), section name (4) and text (1). Items under the relevance floor are left out; when nothing clears it, `answerable` is false and `data` is empty: the knowledge base has no cited answer.
+         *
+         *     **`syntax=fts`: the query language** (`q`, 1–200 characters):
          *     - words are ANDed: `skin ulcer` finds items with both; matching is case- and accent-insensitive with English stemming (`ulcers` finds `ulcer`);
          *     - `"quoted phrases"` match words in sequence; `thio*` matches any word starting with `thio` (also `"skin bio"*`);
          *     - uppercase `AND`, `OR`, `NOT` (binary: `a NOT b`; `a AND NOT b` means the same) with FTS5 precedence NOT > AND > OR, and optional parentheses: `(sepsis OR gangrene) NOT wound`;
@@ -413,11 +415,31 @@ export interface paths {
          *
          *     An unbalanced quote or parenthesis, an operator without a term on each side (`sodium AND`, `NOT x`), a query with no letters or digits, column filters (`title:x`, `{...}`), `^` and `NEAR(...)` are a 400 problem whose `errors[0].path` is `/querystring/q`.
          *
-         *     **Ranking**: a condition whose name or alias equals the whole query comes first; then bm25 relevance with the item name weighted 10× its text; ties by id. When a plain list of two or more words or phrases (no operators, no parentheses) matches no item with *all* the words, the search is retried with *any* of them (`query.mode: "any"`), so `dialysis mortality` still ranks the mortality facts. Explicit operators are always taken literally.
+         *     **Ranking in fts mode**: a condition whose name or alias equals the whole query comes first; then bm25 relevance with the item name weighted 10× its text; ties by id. When a plain list of two or more words or phrases (no operators, no parentheses) matches no item with *all* the words, the search is retried with *any* of them (`query.mode: "any"`), so `dialysis mortality` still ranks the mortality facts. Explicit operators are always taken literally.
          *
          *     **Pagination**: `limit` and the opaque `cursor` as everywhere; results are ranked, so the cursor is a position in this ranking.
          */
         get: operations["searchContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cited context for a question (RAG)
+         * @description The best cited facts for a question in people's words, in one call: the /v1/search engine in its default natural mode (stop words dropped, lay terms mapped, misspellings corrected, a named condition scopes the question), facts under its relevance floor left out. `maxChars` bounds the Markdown rendering (facts, reference list and footer); facts are never cut, so fewer are sent, and `omitted` says how many relevant ones did not fit; JSON carries the same facts. `answerable: false` (and no facts) means the knowledge base has no cited answer. Identical requests give identical bytes and ETag.
+         */
+        get: operations["getContext"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2556,7 +2578,7 @@ export interface operations {
                         conditionName: string;
                         /** @example symptoms */
                         section: string;
-                        data: (components["schemas"]["Symptom"] | components["schemas"]["RiskFactor"] | components["schemas"]["DiagnosticMethod"] | components["schemas"]["Treatment"] | components["schemas"]["Statistic"] | components["schemas"]["Source"] | components["schemas"]["Statement"])[];
+                        data: (components["schemas"]["Symptom"] | components["schemas"]["RiskFactor"] | components["schemas"]["DiagnosticMethod"] | components["schemas"]["Treatment"] | components["schemas"]["Statistic"] | components["schemas"]["Source"] | components["schemas"]["DifferentialDiagnosis"] | components["schemas"]["Statement"])[];
                         /**
                          * Format: date
                          * @description When curators last reviewed the content
@@ -2647,8 +2669,13 @@ export interface operations {
                  * @example high
                  */
                 confidence?: "high" | "medium" | "low" | "unknown";
-                /** @description Full-text filter over fact names and text, in the /v1/search query language; results stay in id order */
+                /** @description A question or words to look for. By default any text, ranked by relevance with the /v1/search engine (facts under its relevance floor are left out); with syntax=fts, a filter in the /v1/search query language whose results stay in id order */
                 q?: string;
+                /**
+                 * @description `natural` (default) or `fts` (see /v1/search); applies to `q`
+                 * @example natural
+                 */
+                syntax?: "natural" | "fts";
                 /**
                  * @description Items per page (1-100)
                  * @example 20
@@ -2676,6 +2703,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["Fact"][];
+                        /** @description Present with `q`: false when no fact clears the relevance floor, so the knowledge base has no cited answer */
+                        answerable?: boolean;
                         page: components["schemas"]["Page"];
                         lastReviewed: string | null;
                         /**
@@ -4281,8 +4310,13 @@ export interface operations {
                  * @example high
                  */
                 confidence?: "high" | "medium" | "low" | "unknown";
-                /** @description Full-text filter over fact names and text, in the /v1/search query language; results stay in id order */
+                /** @description A question or words to look for. By default any text, ranked by relevance with the /v1/search engine (facts under its relevance floor are left out); with syntax=fts, a filter in the /v1/search query language whose results stay in id order */
                 q?: string;
+                /**
+                 * @description `natural` (default) or `fts` (see /v1/search); applies to `q`
+                 * @example natural
+                 */
+                syntax?: "natural" | "fts";
                 /**
                  * @description Items per page (1-100)
                  * @example 20
@@ -4320,6 +4354,8 @@ export interface operations {
                         /** @example Calciphylaxis */
                         conditionName: string;
                         data: components["schemas"]["Fact"][];
+                        /** @description Present with `q`: false when no fact clears the relevance floor, so the knowledge base has no cited answer */
+                        answerable?: boolean;
                         page: components["schemas"]["Page"];
                         /**
                          * Format: date
@@ -7689,8 +7725,13 @@ export interface operations {
     searchContent: {
         parameters: {
             query: {
-                /** @description The query (see the query language above) */
+                /** @description The query: any text by default; the query language above with syntax=fts */
                 q: string;
+                /**
+                 * @description `natural` (default): any text, in people's words. `fts`: the phrase/prefix/boolean query language, whose malformed expressions are a 400.
+                 * @example natural
+                 */
+                syntax?: "natural" | "fts";
                 /**
                  * @description Only hits of this kind
                  * @example statistic
@@ -7742,6 +7783,12 @@ export interface operations {
                             /** @example calciphylaxis */
                             conditionId: string;
                             /**
+                             * @description The section the item lives in (as in /v1/conditions/{id}/{section}); `overview` for a condition itself
+                             * @example treatments
+                             * @enum {unknown}
+                             */
+                            section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics" | "overview";
+                            /**
                              * @description The item name (a statistic: its measure and population)
                              * @example Sodium thiosulfate
                              */
@@ -7772,17 +7819,169 @@ export interface operations {
                              */
                             q: string;
                             /**
-                             * @description The FTS5 expression that was run
-                             * @example "dialysis" OR "mortality"
+                             * @description The query mode used
+                             * @example natural
+                             * @enum {unknown}
+                             */
+                            syntax: "natural" | "fts";
+                            /**
+                             * @description The FTS5 expression that was run (empty when nothing was left to search for)
+                             * @example "dialysis"* OR "mortality"*
                              */
                             expression: string;
                             /**
-                             * @description `all`: the query as written. `any`: no item matched every term, so items matching any of them are ranked.
-                             * @example any
+                             * @description `natural`: text in people's words (the default syntax). With `syntax=fts`: `all`, the query as written; `any`, no item matched every term, so items matching any of them are ranked.
+                             * @example natural
                              * @enum {unknown}
                              */
-                            mode: "all" | "any";
+                            mode: "natural" | "all" | "any";
                         };
+                        /** @description False when nothing in the knowledge base clears the relevance floor for this query: there is no cited answer, and `data` is empty. */
+                        answerable: boolean;
+                        lastReviewed: string | null;
+                        /**
+                         * @description Information, not medical advice
+                         * @example For information only; not medical advice.
+                         */
+                        disclaimer: string;
+                    };
+                    "text/markdown": string;
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getContext: {
+        parameters: {
+            query: {
+                /**
+                 * @description The question, as the user wrote it
+                 * @example what is the survival rate for calciphylaxis?
+                 */
+                q: string;
+                /**
+                 * @description Only facts of this condition
+                 * @example calciphylaxis
+                 */
+                condition?: string;
+                /**
+                 * @description Budget for the Markdown rendering, in characters
+                 * @example 4000
+                 */
+                maxChars?: number;
+                /**
+                 * @description Representation, instead of an Accept header: json, markdown, jsonld, fhir, csv (where the route offers it)
+                 * @example markdown
+                 */
+                format?: "json" | "markdown" | "jsonld" | "fhir" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        query: {
+                            q: string;
+                            condition: string | null;
+                        };
+                        /** @description False when nothing in the knowledge base answers the question: `facts` is empty and there is nothing to cite */
+                        answerable: boolean;
+                        /** @description Best first, as many whole facts as fit in maxChars */
+                        facts: {
+                            /**
+                             * @description Stable fact id (a condition id for its overview)
+                             * @example calciphylaxis.prognosis.mortality
+                             */
+                            id: string;
+                            /** @example calciphylaxis */
+                            conditionId: string;
+                            /** @example Calciphylaxis */
+                            conditionName: string;
+                            /**
+                             * @example prognosis
+                             * @enum {unknown}
+                             */
+                            section: "symptoms" | "causes" | "risk-factors" | "complications" | "diagnosis" | "differential-diagnosis" | "treatments" | "prognosis" | "prevention" | "when-to-seek-care" | "statistics" | "overview";
+                            name: string;
+                            /** @description The fact as one self-contained sentence */
+                            text: string;
+                            /** @description Its citations, with locator, DOI, PMID and link where known */
+                            sources: components["schemas"]["SourceRef"][];
+                            /** @description Where the item is served in full */
+                            url: string;
+                            /** @description Relevance to the question (higher is better; comparable within one response) */
+                            score: number;
+                            /**
+                             * Format: date
+                             * @description When curators last reviewed the content
+                             * @example 2026-11-26
+                             */
+                            lastReviewed: string;
+                        }[];
+                        /** @description Relevant facts left out to stay within maxChars */
+                        omitted: number;
+                        maxChars: number;
                         lastReviewed: string | null;
                         /**
                          * @description Information, not medical advice

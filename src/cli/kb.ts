@@ -10,6 +10,7 @@ import { loadConfig } from '../config.js';
 import { ContentError, formatProblem, loadContent } from '../content/load.js';
 import { contentWarnings } from '../content/validate.js';
 import { buildDatabase } from '../content/build.js';
+import { loadVocabulary } from '../retrieval/vocabulary.js';
 import { exportCorpus } from '../content/export.js';
 import { applyMigrations, openDatabase } from '../db/connection.js';
 import { createMetaRepository } from '../repositories/meta.js';
@@ -54,7 +55,7 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'build': {
-      const r = buildDatabase(loadContent(contentDir), dbPath());
+      const r = buildDatabase(loadContent(contentDir), dbPath(), new Date(), loadVocabulary(contentDir));
       console.log(`built ${r.path}: ${r.conditions} condition(s), ${r.statements} statements, ${r.statistics} statistics, ${r.sources} sources (dataset ${r.datasetVersion})`);
       return 0;
     }

@@ -13,6 +13,7 @@ import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
 import { entitiesOf } from './entities.js';
 import { createHistoryWriter, createRowWriter } from '../repositories/rows.js';
+import { EMPTY_VOCABULARY, loadVocabulary, type Vocabulary } from '../retrieval/vocabulary.js';
 
 export interface BuildResult {
   path: string;
@@ -23,21 +24,28 @@ export interface BuildResult {
   sources: number;
 }
 
+/** JSON with object keys sorted: the same content hashes the same whatever order a file wrote its fields in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** A content hash: the same corpus always gets the same dataset version, on any machine. */
 export function datasetVersionOf(corpus: ConditionContent[]): string {
   const hash = createHash('sha256');
-  for (const c of [...corpus].sort((a, b) => a.id.localeCompare(b.id))) hash.update(JSON.stringify(c));
+  for (const c of [...corpus].sort((a, b) => a.id.localeCompare(b.id))) hash.update(canonicalJson(c));
   return hash.digest('hex').slice(0, 16);
 }
 
 /** Writes a validated corpus into an open, migrated, empty database in one transaction. */
-export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string): string {
+export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string, vocabulary: Vocabulary = EMPTY_VOCABULARY): string {
   const db = toDrizzle(sqlite);
   const datasetVersion = datasetVersionOf(corpus);
   sqlite.transaction(() => {
     // The rows curated writes produce too: one writer (src/repositories/rows.ts) for both.
     createRowWriter(sqlite).write(corpus, () => 1);
-    const meta = { datasetVersion, builtAt, licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT };
+    const meta = { datasetVersion, builtAt, licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT, vocabulary: JSON.stringify(vocabulary) };
     for (const [key, value] of Object.entries(meta)) db.insert(t.meta).values({ key, value }).run();
     recordBuild(sqlite, corpus, builtAt);
   })();
@@ -104,7 +112,7 @@ function removeStaleTemps(target: string): void {
   }
 }
 
-export function buildDatabase(corpus: LoadedCondition[], target: string, now: Date = new Date()): BuildResult {
+export function buildDatabase(corpus: LoadedCondition[], target: string, now: Date = new Date(), vocabulary: Vocabulary = EMPTY_VOCABULARY): BuildResult {
   mkdirSync(dirname(target), { recursive: true });
   removeStaleTemps(target);
   const temp = `${target}.build-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -116,7 +124,7 @@ export function buildDatabase(corpus: LoadedCondition[], target: string, now: Da
       // A self-contained file (no -wal beside it) so that the rename moves everything.
       sqlite.pragma('journal_mode = DELETE');
       applyMigrations(sqlite);
-      datasetVersion = writeCorpus(sqlite, contents, now.toISOString());
+      datasetVersion = writeCorpus(sqlite, contents, now.toISOString(), vocabulary);
       const integrity = sqlite.pragma('integrity_check', { simple: true });
       if (integrity !== 'ok') throw new Error(`integrity_check failed on the new database: ${String(integrity)}`);
     } finally {
@@ -142,5 +150,5 @@ export function buildDatabase(corpus: LoadedCondition[], target: string, now: Da
 
 /** Validates the content folder and builds it into `target`; throws ContentError on bad content. */
 export function buildFromContent(contentDir: string, target: string): BuildResult {
-  return buildDatabase(loadContent(contentDir), target);
+  return buildDatabase(loadContent(contentDir), target, new Date(), loadVocabulary(contentDir));
 }

@@ -3,7 +3,7 @@
  * `file:path: message` (with the YAML line where one can be found), and nothing is built
  * unless the whole corpus is valid.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { Compile } from 'typebox/compile';
@@ -11,6 +11,7 @@ import type { TLocalizedValidationError } from 'typebox/error';
 import { ConditionContentSchema, type ConditionContent } from './schema.js';
 import { referentialProblems } from './validate.js';
 import { normalizeText } from './textHygiene.js';
+import { VOCABULARY_FILE, vocabularyProblems } from '../retrieval/vocabulary.js';
 
 export interface ContentProblem {
   file: string;
@@ -37,10 +38,10 @@ export function formatProblem(p: ContentProblem): string {
 
 const checkCondition = Compile(ConditionContentSchema);
 
-/** Content file names, sorted so that builds are deterministic. */
+/** Condition file names, sorted so that builds are deterministic. Files starting with `_` are shared data (the vocabulary). */
 export function listContentFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((name) => /\.ya?ml$/.test(name))
+    .filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('_'))
     .sort()
     .map((name) => join(dir, name));
 }
@@ -142,6 +143,13 @@ export function loadContent(dir: string, labelBase = process.cwd()): LoadedCondi
       continue;
     }
     loaded.push({ file: parsed.file, content: parsed.data });
+  }
+  if (existsSync(join(dir, VOCABULARY_FILE))) {
+    const parsed = parseContentFile(join(dir, VOCABULARY_FILE), relative(labelBase, join(dir, VOCABULARY_FILE)) || VOCABULARY_FILE);
+    problems.push(...parsed.problems);
+    if (parsed.problems.length === 0) {
+      for (const p of vocabularyProblems(parsed.data)) problems.push({ file: parsed.file, path: p.path, message: p.message, line: parsed.lineOf(p.path) });
+    }
   }
   if (problems.length === 0) {
     for (const p of referentialProblems(loaded)) {

@@ -106,7 +106,8 @@ export function referentialProblems(corpus: Input[]): Problem[] {
           if (v !== null && v > 100) problems.push({ file, path: `${path}/${field}`, message: `${v} is out of range for a percentage (0-100)` });
         }
       }
-      if (s.sampleSize !== null && s.unit !== '%' && s.value !== null && s.value > s.sampleSize) {
+      // Only a count of people can be checked against the people counted; a rate or a ratio cannot.
+      if (s.sampleSize !== null && COUNT_UNITS.has(s.unit) && s.value !== null && s.value > s.sampleSize) {
         problems.push({ file, path: `${path}/value`, message: `value (${s.value}) is greater than the sample size (${s.sampleSize})` });
       }
       if (s.treatment !== null && !treatmentIds.has(s.treatment)) problems.push({ file, path: `${path}/treatment`, message: `unknown treatment id "${s.treatment}"` });
@@ -117,6 +118,8 @@ export function referentialProblems(corpus: Input[]): Problem[] {
 }
 
 type Statistic = ConditionContent['statistics'][number];
+
+const COUNT_UNITS: ReadonlySet<string> = new Set(['patients', 'cases', 'people', 'studies']);
 
 /** The evidence fields of one figure: interval, denominator, effect measure, source, certainty. */
 function evidenceProblems(s: Statistic, path: string, treatmentIds: Set<string>): { path: string; message: string }[] {

@@ -17,7 +17,7 @@
 import type { Condition } from '../schemas/condition.js';
 import type { Source } from '../schemas/source.js';
 import type { Statistic } from '../schemas/statistic.js';
-import { CODE_SYSTEM_LABEL, SOURCE_KIND_LABEL } from './markdown.js';
+import { CODE_SYSTEM_LABEL, SOURCE_KIND_LABEL, STUDY_DESIGN_LABEL, formatInterval } from './markdown.js';
 import { links } from '../http/links.js';
 
 /** JSON without `null`: the type itself rules out nulls; `compact` drops undefined and empty values. */
@@ -80,11 +80,26 @@ function citedSentence(text: string, sources: readonly { citation: string }[]): 
   return `${text.trim().replace(/[.!?]$/, '')} (${cites})${end}`;
 }
 
-function statisticsText(stats: readonly Statistic[], measures: readonly Statistic['measure'][]): string[] {
-  return stats.filter((s) => measures.includes(s.measure)).map((s) => citedSentence(s.text, s.sources));
+/**
+ * What a reader needs beside a figure to weigh it: its interval, denominator, the design of the
+ * study behind it and, when assessed, the certainty of that evidence. schema.org has no property
+ * for these on a condition, so they travel in the sentence.
+ */
+function evidenceNote(s: Statistic): string {
+  const parts = [
+    formatInterval(s),
+    s.events !== null && s.sampleSize !== null ? `${s.events} of ${s.sampleSize}` : s.sampleSize !== null ? `n = ${s.sampleSize}` : null,
+    STUDY_DESIGN_LABEL[s.studyDesign],
+    s.certainty === 'not-assessed' ? null : `certainty ${s.certainty}`,
+  ].filter((p): p is string => p !== null);
+  return parts.join('; ');
 }
 
-const SCHOLARLY_KINDS: ReadonlySet<Source['kind']> = new Set(['systematic-review', 'review', 'case-series', 'cohort-study', 'case-report', 'guideline']);
+function statisticsText(stats: readonly Statistic[], measures: readonly Statistic['measure'][]): string[] {
+  return stats.filter((s) => measures.includes(s.measure)).map((s) => citedSentence(`${s.text.trim().replace(/[.!?]$/, '')} [${evidenceNote(s)}].`, s.sources));
+}
+
+const SCHOLARLY_KINDS: ReadonlySet<Source['kind']> = new Set(['meta-analysis', 'systematic-review', 'randomized-trial', 'review', 'case-series', 'cohort-study', 'cross-sectional-study', 'registry', 'case-report', 'guideline']);
 /** Kinds whose `label` names the publisher (a website, a news outlet) rather than a study. */
 const PUBLISHER_LABEL_KINDS: ReadonlySet<Source['kind']> = new Set(['reference-website', 'database', 'article']);
 
@@ -135,6 +150,14 @@ export function conditionToJsonLd(doc: Condition, baseUrl?: string): JsonLdObjec
     possibleTreatment: doc.treatments.map(treatment),
     possibleComplication: doc.complications.map((c) => c.text),
     typicalTest: doc.diagnosis.map((d) => compact({ '@type': TEST_TYPE[d.method], name: d.name, description: d.text })),
+    // schema.org's DDxElement: a condition to rule out, and (in its description) how it differs.
+    differentialDiagnosis: doc.differentialDiagnosis.map((d) =>
+      compact({
+        '@type': 'DDxElement',
+        description: d.text,
+        diagnosis: compact({ '@type': 'MedicalCondition', name: d.name, code: d.code ? [medicalCode(d.code.system, d.code.code, d.code.display)] : [] }),
+      }),
+    ),
     epidemiology: epidemiology.length ? epidemiology.join(' ') : null,
     expectedPrognosis: prognosis.length ? prognosis.join(' ') : null,
     primaryPrevention: doc.prevention.map((p) => compact({ '@type': 'MedicalTherapy', name: p.name, description: p.text })),

@@ -212,7 +212,11 @@ function sourceEntry(source: Source): string {
 }
 
 function refEntry(ref: SourceRef): string {
-  return `${inline(ref.citation)} (id: ${ref.id})`;
+  const parts = [inline(ref.citation)];
+  if (ref.doi) parts.push(`DOI: ${ref.doi}`);
+  if (ref.pmid) parts.push(`PMID: ${ref.pmid}`);
+  if (ref.url && (!ref.doi || ref.url !== `https://doi.org/${ref.doi}`)) parts.push(`<${ref.url}>`);
+  return `${parts.join('. ')} (id: ${ref.id})`;
 }
 
 function referenceList(refs: References, byId?: ReadonlyMap<string, Source>): string[] {
@@ -509,11 +513,38 @@ export function searchHitsToMarkdown(hits: readonly SearchHitForMarkdown[], quer
   const refs = new References();
   const q = inline(query).replace(/"/g, '\\"');
   const lines: string[] = [`# Search results for "${q}"`, ''];
-  if (hits.length === 0) lines.push('_No results._');
+  if (hits.length === 0) lines.push('_The knowledge base has no cited answer for this query._');
   for (const h of hits) {
     const markers = refs.markers(h.sources);
     lines.push(`- **${inline(h.title)}** (${inline(h.kind)} \`${inline(h.id)}\`): ${snippetText(h.snippet)}${markers ? ` ${markers}` : ''}`);
   }
+  lines.push('', ...referenceList(refs), ...footer(meta));
+  return finish(lines);
+}
+
+export interface ContextFactForMarkdown {
+  id: string;
+  conditionName: string;
+  section: string;
+  text: string;
+  sources: readonly SourceRef[];
+}
+
+/**
+ * A context pack for a model's prompt: the question, the facts that answer it as a numbered list
+ * with citation markers, a reference list with links, the review date and the disclaimer. When
+ * nothing answers the question, it says so in words a model will repeat rather than fill in.
+ */
+export function contextToMarkdown(question: string, facts: readonly ContextFactForMarkdown[], meta: ContentMeta & { answerable: boolean }): string {
+  const refs = new References();
+  const lines: string[] = [`# Context for: ${safeLineStart(question)}`, ''];
+  if (!meta.answerable || facts.length === 0) {
+    lines.push('_The knowledge base has no cited answer to this question. Do not answer it from this context._');
+  }
+  facts.forEach((f, i) => {
+    const markers = refs.markers(f.sources);
+    lines.push(`${i + 1}. **${inline(f.conditionName)}, ${inline(f.section)}:** ${inline(f.text)}${markers ? ` ${markers}` : ''} (fact \`${inline(f.id)}\`)`);
+  });
   lines.push('', ...referenceList(refs), ...footer(meta));
   return finish(lines);
 }

@@ -5,14 +5,14 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
-import type { Confidence, StatementSectionKey } from '../content/schema.js';
+import { citationContent, type Confidence, type StatementSectionKey } from '../content/schema.js';
 import type { Fact, FactSection } from '../schemas/fact.js';
 import { SearchQueryError, isFtsQueryError } from '../search/query.js';
 import type { SourcesRepository } from './sources.js';
 import { links } from '../http/links.js';
 
 /** Statement section keys as stored → the kebab-case names of the API. */
-const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
+export const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
   symptoms: 'symptoms',
   causes: 'causes',
   riskFactors: 'risk-factors',
@@ -25,7 +25,7 @@ const SECTION_NAMES: Record<StatementSectionKey | 'statistics', FactSection> = {
   differentialDiagnosis: 'differential-diagnosis',
   statistics: 'statistics',
 };
-const SECTION_KEYS = new Map(Object.entries(SECTION_NAMES).map(([key, name]) => [name, key]));
+export const SECTION_KEYS = new Map(Object.entries(SECTION_NAMES).map(([key, name]) => [name, key]));
 
 export interface FactFilter {
   condition?: string;
@@ -72,12 +72,13 @@ function factsSql(shape: Shape): string {
     shape.condition ? 'f.condition_id = @condition' : null,
     shape.section ? 'f.section = @section' : null,
     shape.confidence ? 'f.confidence = @confidence' : null,
-    shape.match ? "f.id IN (SELECT entity_id FROM search_index WHERE search_index MATCH @match AND kind <> 'condition')" : null,
+    // The FTS query language looks at names and text only, as it always did.
+    shape.match ? "f.id IN (SELECT entity_id FROM search_index WHERE search_index MATCH '{title body} : (' || @match || ')' AND kind <> 'condition')" : null,
     shape.after ? 'f.id > @after' : null,
   ].filter((c): c is string => c !== null);
   return `SELECT f.id, f.condition_id, c.name AS condition_name, c.last_reviewed, f.section, f.name, f.text, f.confidence, f.entity_type,
-      (SELECT json_group_array(source_id) FROM (
-         SELECT source_id FROM citations WHERE entity_type = f.entity_type AND entity_id = f.id ORDER BY position)) AS source_ids
+      (SELECT json_group_array(json_array(source_id, locator)) FROM (
+         SELECT source_id, locator FROM citations WHERE entity_type = f.entity_type AND entity_id = f.id ORDER BY position)) AS source_ids
     FROM (${FACTS}) f JOIN conditions c ON c.id = f.condition_id
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY f.id ${shape.id ? '' : 'LIMIT @limit'}`;
@@ -97,6 +98,12 @@ export function createFactsRepository(db: Sqlite, sources: SourcesRepository) {
     return statement;
   }
   const conditionRow = db.prepare<[string], { id: string; name: string; last_reviewed: string }>('SELECT id, name, last_reviewed FROM conditions WHERE id = ?');
+  const overviewRow = db.prepare<[string], { id: string; name: string; summary: string; last_reviewed: string; source_ids: string }>(
+    `SELECT c.id, c.name, c.summary, c.last_reviewed,
+       (SELECT json_group_array(json_array(source_id, locator)) FROM (
+          SELECT source_id, locator FROM citations WHERE entity_type = 'summary' AND entity_id = c.id ORDER BY position)) AS source_ids
+     FROM conditions c WHERE c.id = ?`,
+  );
 
   function present(r: FactRow): FactWithReview {
     const section = SECTION_NAMES[r.section as StatementSectionKey | 'statistics'];
@@ -108,7 +115,7 @@ export function createFactsRepository(db: Sqlite, sources: SourcesRepository) {
       section,
       name: r.name,
       text: r.text,
-      sources: sources.refs(JSON.parse(r.source_ids) as string[]),
+      sources: sources.refs((JSON.parse(r.source_ids) as [string, string | null][]).map(([id, locator]) => citationContent(id, locator))),
       confidence: r.confidence as Confidence,
       url: links.item(kind, r.id),
       lastReviewed: r.last_reviewed,
@@ -141,6 +148,29 @@ export function createFactsRepository(db: Sqlite, sources: SourcesRepository) {
     get(id: string): FactWithReview | undefined {
       const row = prepared({ id: true }).get({ id });
       return row ? present(row) : undefined;
+    },
+    /** Facts by id, in the order given (a ranking); ids with no fact are skipped. */
+    byIds(ids: readonly string[]): FactWithReview[] {
+      return ids.flatMap((id) => {
+        const row = prepared({ id: true }).get({ id });
+        return row ? [present(row)] : [];
+      });
+    },
+    /** A condition's summary as a citable item: what answers "what is X?". */
+    overview(id: string): (Omit<FactWithReview, 'section' | 'confidence'> & { section: 'overview' }) | undefined {
+      const r = overviewRow.get(id);
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        conditionId: r.id,
+        conditionName: r.name,
+        section: 'overview',
+        name: r.name,
+        text: r.summary,
+        sources: sources.refs((JSON.parse(r.source_ids) as [string, string | null][]).map(([sid, locator]) => citationContent(sid, locator))),
+        url: links.item('condition', r.id),
+        lastReviewed: r.last_reviewed,
+      };
     },
     /** The condition a facts list is scoped to, or undefined when there is none with this id. */
     condition(id: string): { id: string; name: string; lastReviewed: string } | undefined {

@@ -16,16 +16,19 @@ import { createChangesRepository } from './changes.js';
 import { createApiKeysRepository } from './apiKeys.js';
 import { createIdempotencyRepository } from './idempotency.js';
 import { createWritesRepository } from './writes.js';
+import { createRetrieval } from '../retrieval/engine.js';
 
 export function createRepositories(db: Sqlite) {
   const sources = createSourcesRepository(db);
+  const retrieval = createRetrieval(db);
   return {
     content: createContentRepository(db),
     sources,
     conditions: createConditionsRepository(db, sources),
     meta: createMetaRepository(db),
     facts: createFactsRepository(db, sources),
-    search: createSearchRepository(db, sources),
+    retrieval,
+    search: createSearchRepository(db, sources, retrieval),
     statistics: createStatisticsRepository(db),
     treatments: createTreatmentsRepository(db, sources),
     codes: createCodesRepository(db),

@@ -49,8 +49,35 @@ export interface SearchRow {
   kind: SearchKind;
   entityId: string;
   conditionId: string;
+  /** The section key (`riskFactors`, `statistics`; `condition` for a condition's own row): not searched. */
+  section: StatementSectionKey | 'statistics' | 'condition';
+  /** The section's words, searched, so a question about a section finds its items. */
+  sectionName: string;
   title: string;
   body: string;
+  /** Curated lay questions the item answers, searched with a high weight. */
+  questions: string;
+}
+
+/**
+ * The searchable words of a section: its name as a reader says it. A statistic's include its
+ * measure ("statistics mortality"). Mirrored by migrations/0005_search_sections.sql.
+ */
+export function sectionSearchName(section: SearchRow['section'], measure?: string): string {
+  switch (section) {
+    case 'condition':
+      return 'overview';
+    case 'statistics':
+      return `statistics ${(measure ?? '').replace(/-/g, ' ')}`.trim();
+    case 'riskFactors':
+      return 'risk factors';
+    case 'whenToSeekCare':
+      return 'when to seek care';
+    case 'differentialDiagnosis':
+      return 'differential diagnosis';
+    default:
+      return section;
+  }
 }
 
 export const SEARCH_KINDS = ['condition', 'symptom', 'treatment', 'fact', 'statistic'] as const;
@@ -146,15 +173,43 @@ export function statisticRow(conditionId: string, s: StatisticContent, position:
 
 export function statementSearchRow(conditionId: string, row: StatementRow): SearchRow {
   const extra = [row.purpose, row.risks, row.route, row.goal, row.regulatoryNote].filter(Boolean);
-  return { kind: searchKindOf(row.section), entityId: row.id, conditionId, title: row.name, body: [row.text, ...extra].join(' ') };
+  const questions = row.questions === null ? '' : (JSON.parse(row.questions) as string[]).join(' ');
+  return {
+    kind: searchKindOf(row.section),
+    entityId: row.id,
+    conditionId,
+    section: row.section,
+    sectionName: sectionSearchName(row.section),
+    title: row.name,
+    body: [row.text, ...extra].join(' '),
+    questions,
+  };
 }
 
 export function statisticSearchRow(conditionId: string, s: StatisticContent): SearchRow {
-  return { kind: 'statistic', entityId: s.id, conditionId, title: `${s.measure}: ${s.population}`, body: [s.text, s.outcome, s.timepoint].filter(Boolean).join(' ') };
+  return {
+    kind: 'statistic',
+    entityId: s.id,
+    conditionId,
+    section: 'statistics',
+    sectionName: sectionSearchName('statistics', s.measure),
+    title: `${s.measure}: ${s.population}`,
+    body: [s.text, s.outcome, s.timepoint].filter(Boolean).join(' '),
+    questions: '',
+  };
 }
 
 export function conditionSearchRow(c: ConditionContent): SearchRow {
-  return { kind: 'condition', entityId: c.id, conditionId: c.id, title: c.name, body: [c.summary, ...c.aliases].join(' ') };
+  return {
+    kind: 'condition',
+    entityId: c.id,
+    conditionId: c.id,
+    section: 'condition',
+    sectionName: sectionSearchName('condition'),
+    title: c.name,
+    body: [c.summary, ...c.aliases].join(' '),
+    questions: '',
+  };
 }
 
 /** The citation entity id of a condition's related link at `position`. */
@@ -284,7 +339,10 @@ export function createRowWriter(db: Sqlite) {
     citation: inserter(db, t.citations),
   };
   const s = {
-    search: db.prepare<[SearchRow]>('INSERT INTO search_index (kind, entity_id, condition_id, title, body) VALUES (@kind, @entityId, @conditionId, @title, @body)'),
+    search: db.prepare<[SearchRow]>(
+      `INSERT INTO search_index (kind, entity_id, condition_id, section, section_name, title, body, questions)
+       VALUES (@kind, @entityId, @conditionId, @section, @sectionName, @title, @body, @questions)`,
+    ),
     updateCondition: db.prepare<[ConditionRow]>('UPDATE conditions SET name = @name, summary = @summary, version = @version, last_reviewed = @lastReviewed WHERE id = @id'),
     setConditionVersion: db.prepare<[number, string]>('UPDATE conditions SET version = ? WHERE id = ?'),
     // Removing single entities and a condition's own rows.

@@ -17,11 +17,21 @@ import type { SourcesRepository } from './sources.js';
 
 import type { SearchKind } from './rows.js';
 import { links } from '../http/links.js';
+import type { Retrieval } from '../retrieval/engine.js';
+import { SECTION_NAMES } from './facts.js';
+import type { FactSection } from '../schemas/fact.js';
 
 export { SEARCH_KINDS, type SearchKind } from './rows.js';
 
-/** bm25 weights per column of search_index: kind, entity_id, condition_id (unindexed), title, body. */
-const BM25 = 'bm25(search_index, 0.0, 0.0, 0.0, 10.0, 1.0)';
+/**
+ * The FTS query language ranks and matches as it always did: names (10×) and text only, not the
+ * section names and curated questions that natural-language queries also search.
+ */
+const BM25 = 'bm25(search_index, 0, 0, 0, 0, 0, 10.0, 1.0, 0)';
+const FTS_COLUMNS = '{title body} : ';
+/** search_index column numbers for snippet() and highlight() (see migrations/0005). */
+const TITLE_COLUMN = 5;
+const BODY_COLUMN = 6;
 const SNIPPET_TOKENS = 16;
 /**
  * Private-use characters mark the matches inside SQLite; the text is HTML-escaped afterwards and
@@ -43,10 +53,21 @@ export interface SearchFilter {
   limit: number;
 }
 
+/** A question in people's words (the default mode): ranked by the retrieval engine. */
+export interface NaturalSearchFilter {
+  text: string;
+  kind?: SearchKind;
+  condition?: string;
+  offset: number;
+  limit: number;
+}
+
 export interface SearchHit {
   kind: SearchKind;
   id: string;
   conditionId: string;
+  /** The section the item lives in (kebab-case, as in URLs); `overview` for a condition itself. */
+  section: FactSection | 'overview';
   title: string;
   snippet: string;
   score: number;
@@ -56,15 +77,21 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: (SearchHit & { lastReviewed: string })[];
-  /** `all`: the query as written; `any`: no item matched it all, so items matching any term. */
-  mode: 'all' | 'any';
+  /**
+   * `natural`: a question in people's words; `all`: the FTS query as written; `any`: no item
+   * matched it all, so items matching any term.
+   */
+  mode: 'natural' | 'all' | 'any';
   expression: string;
+  /** Whether anything answers the query (natural mode applies a relevance floor; FTS mode: any hit). */
+  answerable: boolean;
 }
 
 interface HitRow {
   kind: SearchKind;
   entity_id: string;
   condition_id: string;
+  section: string;
   title: string;
   body_snippet: string;
   title_highlight: string;
@@ -84,18 +111,18 @@ function pageSql(shape: Shape): string {
   // Snippets and citations are computed in the same statement: FTS5 auxiliary functions only
   // work in the query that does the MATCH. The corpus is small, so computing them for every
   // match before the sort is cheaper than a second round trip.
-  return `SELECT search_index.kind, search_index.entity_id, search_index.condition_id, search_index.title,
-      snippet(search_index, 4, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS body_snippet,
-      highlight(search_index, 3, '${OPEN}', '${CLOSE}') AS title_highlight,
+  return `SELECT search_index.kind, search_index.entity_id, search_index.condition_id, search_index.section, search_index.title,
+      snippet(search_index, ${BODY_COLUMN}, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS body_snippet,
+      highlight(search_index, ${TITLE_COLUMN}, '${OPEN}', '${CLOSE}') AS title_highlight,
       ${BM25} AS rank,
       (SELECT last_reviewed FROM conditions WHERE id = search_index.condition_id) AS last_reviewed,
-      (SELECT json_group_array(source_id) FROM (
-         SELECT source_id FROM citations
+      (SELECT json_group_array(json_array(source_id, locator)) FROM (
+         SELECT source_id, locator FROM citations
          WHERE entity_type = CASE search_index.kind WHEN 'condition' THEN 'summary' WHEN 'statistic' THEN 'statistic' ELSE 'statement' END
            AND entity_id = search_index.entity_id
          ORDER BY position)) AS source_ids
     FROM search_index
-    WHERE search_index MATCH @match${filters(shape)}
+    WHERE search_index MATCH '${FTS_COLUMNS}(' || @match || ')'${filters(shape)}
     ORDER BY
       (search_index.kind = 'condition' AND (lower(search_index.title) = @text OR EXISTS (
          SELECT 1 FROM condition_aliases a WHERE a.condition_id = search_index.entity_id AND lower(a.alias) = @text))) DESC,
@@ -104,7 +131,7 @@ function pageSql(shape: Shape): string {
 }
 
 function existsSql(shape: Shape): string {
-  return `SELECT 1 AS found FROM search_index WHERE search_index MATCH @match${filters(shape)} LIMIT 1`;
+  return `SELECT 1 AS found FROM search_index WHERE search_index MATCH '${FTS_COLUMNS}(' || @match || ')'${filters(shape)} LIMIT 1`;
 }
 
 function escapeHtml(text: string): string {
@@ -120,12 +147,41 @@ function roundScore(rank: number): number {
   return Number((-rank).toPrecision(4));
 }
 
+/** The section of an index row as the API names it. */
+export function hitSection(section: string): SearchHit['section'] {
+  if (section === 'condition') return 'overview';
+  return SECTION_NAMES[section as keyof typeof SECTION_NAMES] ?? 'overview';
+}
+
+/** Snippets and citations for ranked rows: computed for one page only, after ranking. */
+function decorateSql(): string {
+  return `SELECT search_index.rowid AS rowid, search_index.kind, search_index.entity_id, search_index.condition_id, search_index.section, search_index.title,
+      snippet(search_index, ${BODY_COLUMN}, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS body_snippet,
+      highlight(search_index, ${TITLE_COLUMN}, '${OPEN}', '${CLOSE}') AS title_highlight,
+      0 AS rank,
+      (SELECT last_reviewed FROM conditions WHERE id = search_index.condition_id) AS last_reviewed,
+      (SELECT json_group_array(json_array(source_id, locator)) FROM (
+         SELECT source_id, locator FROM citations
+         WHERE entity_type = CASE search_index.kind WHEN 'condition' THEN 'summary' WHEN 'statistic' THEN 'statistic' ELSE 'statement' END
+           AND entity_id = search_index.entity_id
+         ORDER BY position)) AS source_ids
+    FROM search_index
+    WHERE search_index MATCH @match AND search_index.rowid IN (SELECT value FROM json_each(@rowids))`;
+}
+
+/** A condition's own row, when a question names only the condition: no match to highlight. */
+const OVERVIEW_SQL = `SELECT search_index.rowid AS rowid, kind, entity_id, condition_id, section, title, body AS body_snippet, title AS title_highlight, 0 AS rank,
+    (SELECT last_reviewed FROM conditions WHERE id = search_index.condition_id) AS last_reviewed,
+    (SELECT json_group_array(json_array(source_id, locator)) FROM (
+       SELECT source_id, locator FROM citations WHERE entity_type = 'summary' AND entity_id = search_index.entity_id ORDER BY position)) AS source_ids
+  FROM search_index WHERE rowid = ?`;
+
 function urlOf(kind: SearchKind, id: string): string {
   if (kind === 'condition' || kind === 'treatment' || kind === 'statistic') return links.item(kind, id);
   return links.item('statement', id);
 }
 
-export function createSearchRepository(db: Sqlite, sources: SourcesRepository) {
+export function createSearchRepository(db: Sqlite, sources: SourcesRepository, retrieval: Retrieval) {
   // Prepared once per filter combination (four at most), on first use.
   const pages = new Map<string, Statement<[Params], HitRow>>();
   const probes = new Map<string, Statement<[Params], { found: number }>>();
@@ -139,20 +195,40 @@ export function createSearchRepository(db: Sqlite, sources: SourcesRepository) {
     return statement;
   }
 
-  function present(r: HitRow): SearchHit & { lastReviewed: string } {
+  const decorate = db.prepare<[Params], HitRow & { rowid: number }>(decorateSql());
+  const overviewRow = db.prepare<[number], HitRow & { rowid: number }>(OVERVIEW_SQL);
+
+  function present(r: HitRow, score = roundScore(r.rank)): SearchHit & { lastReviewed: string } {
     // A match only in the name leaves the body snippet without marks: show the marked name instead.
-    const snippet = r.body_snippet.includes(OPEN) ? r.body_snippet : r.title_highlight;
+    const snippet = r.body_snippet.includes(OPEN) || r.kind === 'condition' ? r.body_snippet : r.title_highlight;
+    const cited = (JSON.parse(r.source_ids) as (string | [string, string | null])[]).map((c) => (typeof c === 'string' ? c : c[1] === null ? c[0] : { id: c[0], locator: c[1] }));
     return {
       kind: r.kind,
       id: r.entity_id,
       conditionId: r.condition_id,
+      section: hitSection(r.section),
       title: r.title,
-      snippet: markup(snippet),
-      score: roundScore(r.rank),
+      snippet: markup(snippet.length > 400 ? `${snippet.slice(0, 400)}…` : snippet),
+      score,
       url: urlOf(r.kind, r.entity_id),
-      sources: sources.refs(JSON.parse(r.source_ids) as string[]),
+      sources: sources.refs(cited),
       lastReviewed: r.last_reviewed,
     };
+  }
+
+  function natural(f: NaturalSearchFilter): SearchResult {
+    const ranking = retrieval.rank(f.text, { kinds: f.kind ? [f.kind] : undefined, condition: f.condition, limit: f.offset + f.limit });
+    const page = ranking.rows.slice(f.offset, f.offset + f.limit);
+    const expression = ranking.query.expression ?? '';
+    const decorated = new Map<number, HitRow>();
+    if (ranking.query.expression !== null && page.length) {
+      for (const r of decorate.all({ match: ranking.query.expression, rowids: JSON.stringify(page.map((p) => p.rowid)) })) decorated.set(r.rowid, r);
+    }
+    const hits = page.flatMap((p) => {
+      const row = decorated.get(p.rowid) ?? overviewRow.get(p.rowid);
+      return row ? [present(row, Number(p.score.toPrecision(4)))] : [];
+    });
+    return { hits, mode: 'natural', expression, answerable: ranking.answerable };
   }
 
   function run(f: SearchFilter): SearchResult {
@@ -170,10 +246,11 @@ export function createSearchRepository(db: Sqlite, sources: SourcesRepository) {
     // Quotes only group words; `"calciphylaxis"` still names the condition.
     const text = f.text.replace(/["\u201C\u201D]/g, '').trim().replace(/\s+/g, ' ').toLowerCase();
     const rows = statementFor(pages, shape, pageSql).all({ ...scope, match: expression, text, limit: f.limit, offset: f.offset });
-    return { hits: rows.map(present), mode, expression };
+    return { hits: rows.map((r) => present(r)), mode, expression, answerable: rows.length > 0 };
   }
 
   return {
+    natural,
     search(f: SearchFilter): SearchResult {
       try {
         return run(f);

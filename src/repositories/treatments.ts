@@ -6,6 +6,7 @@
 import type { Sqlite } from '../db/connection.js';
 import type { Treatment } from '../schemas/condition.js';
 import type { SourcesRepository } from './sources.js';
+import { citationContent } from '../content/schema.js';
 
 export interface TreatmentFilter {
   condition?: string;
@@ -50,8 +51,8 @@ interface ListParams {
 // document order, so for a single condition the ids equal the condition document's.
 const SELECT = `SELECT t.id, t.condition_id, t.name, t.text, t.confidence, t.category, t.route, t.goal,
     t.regulatory_status, t.regulatory_note, c.last_reviewed,
-    (SELECT json_group_array(source_id)
-       FROM (SELECT source_id FROM citations WHERE entity_type = 'statement' AND entity_id = t.id ORDER BY position)) AS source_ids,
+    (SELECT json_group_array(json_array(source_id, locator))
+       FROM (SELECT source_id, locator FROM citations WHERE entity_type = 'statement' AND entity_id = t.id ORDER BY position)) AS source_ids,
     (SELECT json_group_array(json_object('system', system, 'code', code, 'display', display))
        FROM (SELECT system, code, display FROM treatment_codes WHERE treatment_id = t.id ORDER BY position)) AS codes,
     (SELECT json_group_array(id)
@@ -80,7 +81,7 @@ export function createTreatmentsRepository(db: Sqlite, sources: SourcesRepositor
         name: r.name,
         text: r.text,
         confidence: r.confidence as Treatment['confidence'],
-        sources: sources.refs(JSON.parse(r.source_ids) as string[]),
+        sources: sources.refs((JSON.parse(r.source_ids) as [string, string | null][]).map(([id, locator]) => citationContent(id, locator))),
         conditionId: r.condition_id,
         type: r.category as Treatment['type'],
         route: r.route,

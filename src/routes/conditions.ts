@@ -17,7 +17,7 @@ import {
   ConditionSchema,
   ConditionSummarySchema,
   DiagnosticSchema,
-
+  DifferentialSchema,
   RiskFactorSchema,
   StatementSchema,
   SymptomSchema,
@@ -105,6 +105,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           ref(TreatmentSchema),
           ref(StatisticSchema),
           ref(SourceSchema),
+          // Before the plain statement, which it extends: a union serializes with its first match.
+          ref(DifferentialSchema),
           ref(StatementSchema),
         ]),
       ),

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { CONFIDENCE_LEVELS, SLUG_PATTERN } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
-import { paginate, strictKeysetCursor, type Page } from '../http/pagination.js';
+import { offsetCursor, paginate, strictKeysetCursor, type Page } from '../http/pagination.js';
 import { NotFound } from '../http/problems.js';
 import { JSON_TYPE, MARKDOWN_TYPE, alternatives, formatQuery } from '../http/media.js';
 import { factsToMarkdown } from '../renderers/markdown.js';
@@ -19,6 +19,8 @@ import { FactDocumentSchema, FactSchema, FactSectionSchema } from '../schemas/fa
 import { ConditionIdParam, FactIdParam } from '../schemas/params.js';
 import { latestReviewed, sendRendered, withoutReview } from '../http/representations.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
+import { SECTION_KEYS } from '../repositories/facts.js';
+import { SEARCH_SYNTAXES } from '../retrieval/engine.js';
 
 const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
 
@@ -30,17 +32,24 @@ const filterQuery = {
     Type.String({
       minLength: 1,
       maxLength: 200,
-      description: 'Full-text filter over fact names and text, in the /v1/search query language; results stay in id order',
-      examples: ['dialysis', '"skin biopsy"', 'thio*'],
+      description:
+        'A question or words to look for. By default any text, ranked by relevance with the /v1/search engine (facts under its relevance floor are left out); with syntax=fts, a filter in the /v1/search query language whose results stay in id order',
+      examples: ['what is the survival rate?', 'dialysis'],
     }),
   ),
+  syntax: Type.Optional(StringEnum(SEARCH_SYNTAXES, { description: '`natural` (default) or `fts` (see /v1/search); applies to `q`', examples: ['natural'] })),
   ...pageQuery,
   ...formatQuery,
 };
 
+const ANSWERABLE_FIELD = Type.Optional(
+  Type.Boolean({ description: 'Present with `q`: false when no fact clears the relevance floor, so the knowledge base has no cited answer' }),
+);
+
 const FactListSchema = Type.Object(
   {
     data: Type.Array(ref(FactSchema)),
+    answerable: ANSWERABLE_FIELD,
     page: ref(PageSchema),
     lastReviewed: Nullable(LAST_REVIEWED_FIELD),
     disclaimer: DISCLAIMER_FIELD,
@@ -53,6 +62,7 @@ const ConditionFactListSchema = Type.Object(
     conditionId: Type.String({ examples: ['calciphylaxis'] }),
     conditionName: Type.String({ examples: ['Calciphylaxis'] }),
     data: Type.Array(ref(FactSchema)),
+    answerable: ANSWERABLE_FIELD,
     page: ref(PageSchema),
     lastReviewed: LAST_REVIEWED_FIELD,
     disclaimer: DISCLAIMER_FIELD,
@@ -61,15 +71,43 @@ const ConditionFactListSchema = Type.Object(
 );
 
 const FILTERS_DESCRIPTION =
-  'Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`, a full-text filter over names and text ' +
-  'in the /v1/search query language (stemmed, so `ulcers` finds `ulcer`; a malformed query is a 400). Ordered by id and ' +
-  'keyset-paginated, so pages never repeat or skip a fact. `Accept: text/markdown` renders the page as a list with citations.';
+  'Filters: `section` (kebab-case, `statistics` included), `confidence` (exact), and `q`. Without `q`, facts are ordered by id and ' +
+  'keyset-paginated, so pages never repeat or skip a fact. With `q` (default `syntax=natural`), any text is accepted and facts come ' +
+  'ranked by relevance with the /v1/search engine, those under its relevance floor left out; `answerable: false` says nothing answers ' +
+  'it. With `syntax=fts`, `q` is a filter in the /v1/search query language (a malformed query is a 400) and the order stays by id. ' +
+  '`Accept: text/markdown` renders the page as a list with citations.';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { facts } = app.repos;
 
   /** One page of facts; `q` is compiled here so a bad query is a 400 before any SQL runs. */
-  function pageOf(request: FastifyRequest, reply: FastifyReply, filter: Omit<FactFilter, 'match' | 'after' | 'limit'>, query: { q?: string; cursor?: string; limit: number }): Page<FactWithReview> {
+  function pageOf(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    filter: Omit<FactFilter, 'match' | 'after' | 'limit'>,
+    query: { q?: string; syntax?: (typeof SEARCH_SYNTAXES)[number]; cursor?: string; limit: number },
+  ): Page<FactWithReview> & { answerable?: boolean } {
+    const q = query.q;
+    if (q !== undefined && query.syntax !== 'fts') {
+      // A ranked list: the cursor is an offset into the ranking (as in /v1/search).
+      let answerable = false;
+      const page = paginate(
+        request,
+        reply,
+        { cursor: query.cursor, limit: query.limit, decode: offsetCursor },
+        (offset = 0, n) => {
+          const section = filter.section === undefined ? undefined : [SECTION_KEYS.get(filter.section) ?? filter.section];
+          // A confidence filter applies after ranking, so rank the whole list above the floor then.
+          const depth = filter.confidence === undefined ? offset + n : RANK_DEPTH;
+          const ranking = app.repos.retrieval.rank(q, { kinds: FACT_KINDS, condition: filter.condition, sections: section, limit: depth });
+          const ranked = facts.byIds(ranking.rows.map((r) => r.entityId)).filter((f) => filter.confidence === undefined || f.confidence === filter.confidence);
+          answerable = ranking.answerable && ranked.length > 0;
+          return ranked.slice(offset, offset + n);
+        },
+        (_last, offset = 0) => offset + query.limit,
+      );
+      return { ...page, answerable };
+    }
     // A /v1/search offset cursor is valid base64 for the wrong endpoint: refused (strictKeysetCursor).
     return paginate(
       request,
@@ -107,10 +145,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { condition, section, confidence, q, cursor, limit = DEFAULT_LIMIT } = request.query;
-      const page = pageOf(request, reply, { condition, section, confidence }, { q, cursor, limit });
+      const { condition, section, confidence, q, syntax, cursor, limit = DEFAULT_LIMIT } = request.query;
+      const page = pageOf(request, reply, { condition, section, confidence }, { q, syntax, cursor, limit });
       const lastReviewed = latestReviewed(page.data.map((f) => f.lastReviewed));
-      const body = { data: page.data.map(withoutReview), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
+      const body = { data: page.data.map(withoutReview), ...answerableOf(page), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
       if (request.representation === MARKDOWN_TYPE) return sendMarkdown(reply, factsToMarkdown(body.data, body, { nextCursor: body.page.nextCursor }));
       return body;
     },
@@ -155,12 +193,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const condition = facts.condition(request.params.id);
       if (!condition) throw new NotFound(`No condition with id "${request.params.id}".`);
-      const { section, confidence, q, cursor, limit = DEFAULT_LIMIT } = request.query;
-      const page = pageOf(request, reply, { condition: condition.id, section, confidence }, { q, cursor, limit });
+      const { section, confidence, q, syntax, cursor, limit = DEFAULT_LIMIT } = request.query;
+      const page = pageOf(request, reply, { condition: condition.id, section, confidence }, { q, syntax, cursor, limit });
       const body = {
         conditionId: condition.id,
         conditionName: condition.name,
         data: page.data.map(withoutReview),
+        ...answerableOf(page),
         page: page.page,
         lastReviewed: condition.lastReviewed,
         disclaimer: DISCLAIMER,
@@ -172,6 +211,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+/** `answerable` only on ranked lists, where it means something. */
+function answerableOf(page: { answerable?: boolean }): { answerable?: boolean } {
+  return page.answerable === undefined ? {} : { answerable: page.answerable };
+}
+
+/** Index kinds that are facts (a condition's own row is not). */
+const FACT_KINDS = ['symptom', 'treatment', 'fact', 'statistic'] as const;
+/** How deep a ranking goes when a filter applies after it. */
+const RANK_DEPTH = 500;
 
 /** Sent as bytes with its own type: the JSON response schema does not apply to Markdown. */
 function sendMarkdown(reply: FastifyReply, markdown: string): FastifyReply {
