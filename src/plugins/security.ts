@@ -26,6 +26,8 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
     setHeader: (name: string, value: string | number) => headers.set(name.toLowerCase(), String(value)),
     removeHeader: (name: string) => headers.delete(name.toLowerCase()),
   };
+  // The one double cast in src: helmet's middleware only calls setHeader and removeHeader, so this
+  // two-method recorder stands in for a whole ServerResponse, which has no lighter type to name.
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err) => {
     if (err) throw err;
   });

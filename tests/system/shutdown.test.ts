@@ -17,9 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFromContent } from '../src/content/build.js';
-import { CONTENT_DIR } from '../src/paths.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { buildFromContent } from '../../src/content/build.js';
+import { CONTENT_DIR } from '../../src/paths.js';
+import { startServer, type ServerProcess } from '../server-process.js';
 
 const CLIENTS = 10;
 /**

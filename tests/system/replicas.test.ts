@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFromContent } from '../src/content/build.js';
-import { CONTENT_DIR } from '../src/paths.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { buildFromContent } from '../../src/content/build.js';
+import { CONTENT_DIR } from '../../src/paths.js';
+import { startServer, type ServerProcess } from '../server-process.js';
 
 interface Parameter {
   name: string;

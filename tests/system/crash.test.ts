@@ -1,5 +1,5 @@
 /**
- * Crash safety of `kb build`: a child process builds a larger corpus (the real content plus 50
+ * Crash safety of `kb build`: a child process builds a larger corpus (one real condition file plus 50
  * synthetic conditions) onto an existing good database and is killed with SIGKILL at seeded
  * random moments of the build. After every kill the target is either the previous database, byte
  * for byte, or (when the kill came after the rename) the complete new one: integrity_check ok and
@@ -16,17 +16,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
+import { build } from 'esbuild';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFromContent, datasetVersionOf } from '../src/content/build.js';
-import { CONTENT_DIR, PROJECT_ROOT } from '../src/paths.js';
-import { createContentRepository } from '../src/repositories/content.js';
-import { CONDITION, EDITED, createdId, editedText } from './fixtures/crash-writes.js';
+import { buildFromContent, datasetVersionOf } from '../../src/content/build.js';
+import { loadContent } from '../../src/content/load.js';
+import { CONTENT_DIR, PROJECT_ROOT } from '../../src/paths.js';
+import { createContentRepository } from '../../src/repositories/content.js';
+import { CONDITION, EDITED, createdId, editedText } from '../fixtures/crash-writes.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 6);
 const SYNTHETIC = 50;
@@ -56,7 +57,7 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
  * a second: long enough to kill at many different moments, short enough for 20+ runs.
  */
 function writeSyntheticContent(contentDir: string): void {
-  const base = parse(readFileSync(join(CONTENT_DIR, 'calciphylaxis.yaml'), 'utf8')) as Record<string, unknown> & { id: string; sources: { id: string }[] };
+  const base = parse(readFileSync(join(CONTENT_DIR, REAL), 'utf8')) as Record<string, unknown> & { id: string; sources: { id: string }[] };
   for (let n = 1; n <= SYNTHETIC; n++) {
     const id = `synthetic-${String(n).padStart(2, '0')}`;
     const sourceIds = new Map(base.sources.map((s) => [s.id, `${s.id}-${id}`]));
@@ -85,25 +86,27 @@ function writeSyntheticContent(contentDir: string): void {
 }
 
 /**
- * The children run as plain JavaScript: the project transpiled once (TypeScript's transpileModule,
- * types erased, nothing checked) into a folder of its own whose package.json says ESM and whose
- * node_modules and migrations link back here. Under tsx each child would spend about a second of
- * CPU more on loader hooks, and forty children make that the largest cost of this file.
+ * The children run as plain JavaScript: each fixture bundled once (esbuild, types erased, nothing
+ * checked) with the project code and its dependencies into one file, in a folder of its own whose
+ * package.json says ESM and whose node_modules (for the native better-sqlite3) and migrations link
+ * back here. Under tsx each child spent about a second of CPU more on loader hooks, and loading the
+ * hundreds of files of its dependencies one by one cost about as much again: forty children made
+ * that the largest cost of this file.
  */
-function compileForChildren(out: string): void {
-  const sources = readdirSync(join(PROJECT_ROOT, 'src'), { recursive: true })
-    .map(String)
-    .filter((name) => name.endsWith('.ts'))
-    .map((name) => join('src', name));
-  for (const file of [...sources, 'db/schema.ts', ...FIXTURES]) {
-    const { outputText } = ts.transpileModule(readFileSync(join(PROJECT_ROOT, file), 'utf8'), {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2023, verbatimModuleSyntax: true },
-    });
-    const target = join(out, file.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, outputText);
-  }
+async function compileForChildren(out: string): Promise<void> {
+  await build({
+    entryPoints: FIXTURES.map((file) => join(PROJECT_ROOT, file)),
+    outbase: PROJECT_ROOT,
+    outdir: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['better-sqlite3'],
+    // CommonJS dependencies bundled into ESM still call require().
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
   for (const link of ['node_modules', 'migrations']) symlinkSync(join(PROJECT_ROOT, link), join(out, link));
 }
@@ -150,7 +153,7 @@ function runChild(script: string, args: string[], marker: string, killAfterMs: n
   });
 }
 
-const runBuild = (contentDir: string, target: string, killAfterMs: number | null) => runChild(join(dir, 'js', 'tests/fixtures/crash-build.js'), [contentDir, target], 'loaded', killAfterMs);
+const runBuild = (target: string, killAfterMs: number | null) => runChild(join(dir, 'js', 'tests/fixtures/crash-build.js'), [corpusJson, target], 'loaded', killAfterMs);
 
 type Outcome = 'intact' | 'replaced';
 
@@ -172,24 +175,33 @@ function verifyTarget(target: string, previousSha: string, expectedConditions: n
 
 let dir: string;
 let contentDir: string;
+/** The synthetic corpus, loaded and validated once, as the build children read it. */
+let corpusJson: string;
 let pristine: string;
 let pristineSha: string;
 let buildMs: number;
-// Condition files only: `_vocabulary.yaml` is shared data.
-const expectedConditions = SYNTHETIC + readdirSync(CONTENT_DIR).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('_')).length;
+/** The real condition file the synthetic ones are copied from; the other shipped files add size, not cases. */
+const REAL = 'calciphylaxis.yaml';
+const expectedConditions = SYNTHETIC + 1;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kb-crash-'));
-  compileForChildren(join(dir, 'js'));
+  await compileForChildren(join(dir, 'js'));
   contentDir = join(dir, 'content');
-  cpSync(CONTENT_DIR, contentDir, { recursive: true });
+  mkdirSync(contentDir);
+  copyFileSync(join(CONTENT_DIR, REAL), join(contentDir, REAL));
   writeSyntheticContent(contentDir);
-  // The "previous" database: the real content alone, so old and new are easy to tell apart.
+  corpusJson = join(dir, 'corpus.json');
+  writeFileSync(corpusJson, JSON.stringify(loadContent(contentDir)));
+  // The "previous" database: the real condition alone, so old and new are easy to tell apart.
   pristine = join(dir, 'previous.sqlite');
-  buildFromContent(CONTENT_DIR, pristine);
+  const realOnly = join(dir, 'real');
+  mkdirSync(realOnly);
+  copyFileSync(join(CONTENT_DIR, REAL), join(realOnly, REAL));
+  buildFromContent(realOnly, pristine);
   pristineSha = sha256(pristine);
   // One uninterrupted run: checks the synthetic corpus builds and measures how long a build takes.
-  const calibration = await runBuild(contentDir, join(dir, 'calibration', 'kb.sqlite'), null);
+  const calibration = await runBuild(join(dir, 'calibration', 'kb.sqlite'), null);
   const m = /built (\d+) (\d+)/.exec(calibration.out);
   if (calibration.code !== 0 || !m) throw new Error(`calibration build failed:\n${calibration.out}`);
   expect(Number(m[1])).toBe(expectedConditions);
@@ -217,7 +229,7 @@ describe('kb build killed with SIGKILL at random points', () => {
           copyFileSync(pristine, target);
           // Uniform over the whole build step and a little past it, so a kill can land after the rename.
           const delay = Math.round(random() * buildMs * 1.15);
-          const result = await runBuild(contentDir, target, delay);
+          const result = await runBuild(target, delay);
           const outcome = verifyTarget(target, pristineSha, expectedConditions);
           if (result.signal === 'SIGKILL') {
             kills++;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../src/paths.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
 
 let child: ChildProcess;
 let base: string;

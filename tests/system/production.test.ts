@@ -22,8 +22,8 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../src/paths.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { startServer, type ServerProcess } from '../server-process.js';
 
 const run = promisify(execFile);
 
