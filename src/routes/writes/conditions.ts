@@ -25,9 +25,9 @@ import {
   PATCH_TYPES,
   problems,
   WRITTEN_WITHOUT_BODY,
+  write,
 } from './schemas.js';
 import type { CurationService } from '../../curation/service.js';
-import { write } from './send.js';
 
 const CONDITION_BODY_LIMIT = 512 * 1024;
 const SMALL_BODY_LIMIT = 64 * 1024;

@@ -6,9 +6,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { COMMON_PROBLEMS, BODY_PROBLEMS, DeletionSchema, EntityIdParam, FactBodySchema, FactDocumentSchema, FactPatchSchema, IdempotencyHeaders, IfMatchHeaders, NoQuery, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY } from './schemas.js';
+import { COMMON_PROBLEMS, BODY_PROBLEMS, DeletionSchema, EntityIdParam, FactBodySchema, FactDocumentSchema, FactPatchSchema, IdempotencyHeaders, IfMatchHeaders, NoQuery, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY, write } from './schemas.js';
 import type { CurationService } from '../../curation/service.js';
-import { write } from './send.js';
 
 const BODY_LIMIT = 64 * 1024;
 const FactIdParam = EntityIdParam('Statement', 'calciphylaxis.symptom.livedo-patches');

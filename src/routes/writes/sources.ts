@@ -20,9 +20,9 @@ import {
   PATCH_TYPES,
   problems,
   WRITTEN_WITHOUT_BODY,
+  write,
 } from './schemas.js';
 import type { CurationService } from '../../curation/service.js';
-import { write } from './send.js';
 
 const BODY_LIMIT = 64 * 1024;
 

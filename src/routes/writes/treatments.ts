@@ -5,9 +5,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { BODY_PROBLEMS, COMMON_PROBLEMS, EntityIdParam, IfMatchHeaders, NoQuery, TreatmentDocumentSchema, TreatmentPatchSchema, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY } from './schemas.js';
+import { BODY_PROBLEMS, COMMON_PROBLEMS, EntityIdParam, IfMatchHeaders, NoQuery, TreatmentDocumentSchema, TreatmentPatchSchema, WRITE_SECURITY, PATCH_TYPES, problems, WRITTEN_WITHOUT_BODY, write } from './schemas.js';
 import type { CurationService } from '../../curation/service.js';
-import { write } from './send.js';
 
 const routes: FastifyPluginAsyncTypebox<{ curation: CurationService }> = async (app, { curation }) => {
   app.patch(
