@@ -20,6 +20,9 @@ export const EnvSchema = Type.Object({
   CONTENT_DIR: Type.String({ minLength: 1, default: 'db/content', description: 'Folder of condition content files used by the first-start build' }),
   CORS_ORIGINS: Type.String({ default: '*', description: 'Comma-separated allowed origins, or * for any (the content is public)' }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600, description: 'Requests per client per window' }),
+  RATE_LIMIT_REVALIDATE_MAX: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'Conditional GETs answered 304 per client per window, a budget of their own (default 10 × RATE_LIMIT_MAX)' }),
+  ),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60000, description: 'Rate-limit window in milliseconds' }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 above this event-loop delay (0 = off)' }),
@@ -41,6 +44,8 @@ export interface Config {
   contentDir: string;
   corsOrigins: string[];
   rateLimitMax: number;
+  /** Budget for revalidations (conditional GETs that end in 304), apart from rateLimitMax. */
+  rateLimitRevalidateMax: number;
   rateLimitWindowMs: number;
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   maxEventLoopDelayMs: number;
@@ -76,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contentDir: resolve(PROJECT_ROOT, e.CONTENT_DIR),
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitMax: e.RATE_LIMIT_MAX,
+    rateLimitRevalidateMax: e.RATE_LIMIT_REVALIDATE_MAX ?? 10 * e.RATE_LIMIT_MAX,
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,

@@ -32,6 +32,8 @@ import type { Repositories } from '../repositories/index.js';
 import type { CommitResult, ConditionWrite } from '../repositories/writes.js';
 import type { CodeBody, ConditionBody, ConditionPatch, FactBody, FactPatch, SourceBody, SourcePatch, StatisticBody, StatisticPatch, TreatmentPatch } from './bodies.js';
 import { links } from '../http/links.js';
+import { ifMatchPasses, ifNoneMatchPasses, parseEntityTags } from '../http/conditional.js';
+import { etagOf } from '../http/renderCache.js';
 
 /** Who writes, and the conditions the request set. */
 export interface WriteContext {
@@ -39,6 +41,8 @@ export interface WriteContext {
   actorKeyId: string;
   /** The If-Match header as sent; undefined when absent. */
   ifMatch?: string;
+  /** The If-None-Match header as sent; undefined when absent. */
+  ifNoneMatch?: string;
   /** POST only: the Idempotency-Key and a hash of the request it came with. */
   idempotency?: { key: string; requestHash: string };
 }
@@ -82,12 +86,15 @@ interface Operation {
 
 const checkCondition = Compile(ConditionContentSchema);
 
-export function preconditionFailed(currentEtag: string, currentVersion: number | undefined): HttpProblem {
+const STALE_IF_MATCH =
+  'The resource changed since you read it: If-Match does not carry its current ETag. Read it again, reapply your change, and retry with the new ETag.';
+
+export function preconditionFailed(currentEtag: string, currentVersion: number | undefined, detail = STALE_IF_MATCH): HttpProblem {
   return new HttpProblem(
     412,
     '/problems/precondition-failed',
     'Precondition Failed',
-    'The resource changed since you read it: If-Match does not carry its current ETag. Read it again, reapply your change, and retry with the new ETag.',
+    detail,
     undefined,
     { currentEtag, currentVersion: currentVersion ?? null },
   );
@@ -106,14 +113,6 @@ export function stableStringify(value: unknown): string {
 /** What identifies a request for Idempotency-Key: method, URL and body (in any key order). */
 export function requestHash(method: string, url: string, body: unknown): string {
   return createHash('sha256').update(`${method} ${url}\n${stableStringify(body ?? null)}`).digest('base64url');
-}
-
-/** The entity tags of an If-Match header (`"a", "b"`); weak tags never match a strong comparison. */
-function entityTags(header: string): string[] {
-  return header
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
 }
 
 function isBusy(error: unknown): boolean {
@@ -250,11 +249,17 @@ export function createCurationService(repos: Pick<Repositories, 'writes' | 'idem
     if (header === undefined || header.trim() === '') {
       throw new HttpProblem(428, '/problems/precondition-required', 'Precondition Required', `Send If-Match with the ETag of GET ${p.url}, so that a concurrent change is not overwritten.`);
     }
-    const tags = entityTags(header);
-    if (tags.includes('*')) {
+    if (parseEntityTags(header) === '*') {
       throw new HttpProblem(428, '/problems/precondition-required', 'Precondition Required', `If-Match: * is not accepted; send the ETag of GET ${p.url}.`);
     }
-    if (!tags.includes(current.etag)) throw preconditionFailed(current.etag, writes.version(p.entity, p.id));
+    // Strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
+    if (!ifMatchPasses(header, current.etag)) throw preconditionFailed(current.etag, writes.version(p.entity, p.id));
+    // RFC 9110 §13.2.2 step 3, after If-Match held: a write whose If-None-Match matches the current
+    // representation (or is `*`: it exists) must not be performed; for a method other than GET or
+    // HEAD that is a 412 (§13.1.2).
+    if (ctx.ifNoneMatch !== undefined && !ifNoneMatchPasses(ctx.ifNoneMatch, current.etag)) {
+      throw preconditionFailed(current.etag, writes.version(p.entity, p.id), 'If-None-Match matches the current representation (or is *, and the resource exists), so the write was not performed.');
+    }
   }
 
   /** Steps 2–5 inside the write transaction; returns the commit's result, or a stored answer to replay. */
@@ -266,7 +271,9 @@ export function createCurationService(repos: Pick<Repositories, 'writes' | 'idem
       }
       if (stored) {
         const contentType = stored.body === '' ? '' : JSON_CONTENT_TYPE;
-        return { replay: { status: stored.status, body: stored.body, contentType, location: stored.location ?? undefined, replayed: true } };
+        // The stored body is the representation sent the first time, so its hash is that ETag.
+        const etag = stored.body === '' ? undefined : etagOf(stored.body);
+        return { replay: { status: stored.status, body: stored.body, contentType, etag, location: stored.location ?? undefined, replayed: true } };
       }
     }
     if (op.precondition) checkPrecondition(ctx, op.precondition);

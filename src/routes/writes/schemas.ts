@@ -132,6 +132,7 @@ function contextOf(request: FastifyRequest): WriteContext {
   return {
     actorKeyId: key.id,
     ifMatch: request.headers['if-match'],
+    ifNoneMatch: request.headers['if-none-match'],
     ...(typeof header === 'string' ? { idempotency: { key: header, requestHash: requestHash(request.method, request.url, request.body) } } : {}),
   };
 }
