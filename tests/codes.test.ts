@@ -19,6 +19,7 @@ interface Mapping {
   display: string | null;
   confidence: string | null;
   url: string;
+  codedWith: string;
 }
 interface Lookup {
   system: string;
@@ -46,6 +47,7 @@ const CALCI_E8359: Mapping = {
   display: 'Other disorders of calcium metabolism',
   confidence: 'high',
   url: '/v1/conditions/calciphylaxis',
+  codedWith: 'E83.59',
 };
 
 describe('GET /v1/codes/{system}/{code}', () => {
@@ -88,6 +90,7 @@ describe('GET /v1/codes/{system}/{code}', () => {
         display: 'sodium thiosulfate',
         confidence: null,
         url: '/v1/treatments/calciphylaxis.treatment.sodium-thiosulfate',
+        codedWith: 'V03AB06',
       },
     ]);
     expect((await get(body.data[0]?.url ?? '')).statusCode).toBe(200);
@@ -148,6 +151,88 @@ describe('GET /v1/codes/{system}/{code}', () => {
   });
 
   it('406s an unsupported Accept', async () => {
+    expectProblem(await get('/v1/codes?system=icd10cm&code=E83.59', { accept: 'text/html' }), 406);
     expectProblem(await get('/v1/codes/icd10cm/E83.59', { accept: 'text/html' }), 406);
+  });
+});
+
+describe('EHR-style code lookup', () => {
+  it('reads ICD-10-CM codes without the dot and in any case: E8359, e83.59, e8359', async () => {
+    const canonical = await lookup('icd10cm/E83.59');
+    for (const form of ['E8359', 'e83.59', 'e8359', ' E83.59 '.trim()]) {
+      const body = await lookup(`icd10cm/${form}`);
+      expect(body.code, form).toBe('E83.59');
+      expect(body.data, form).toEqual(canonical.data);
+    }
+    // ICD-9-CM too: 27549 is 275.49.
+    expect((await lookup('icd9cm/27549')).code).toBe('275.49');
+  });
+
+  it('finds the conditions coded under a parent ICD-10-CM code (E83.5, E83), broader, with the child code', async () => {
+    for (const [parent, canonical] of [
+      ['E83.5', 'E83.5'],
+      ['E835', 'E83.5'],
+      ['e83', 'E83'],
+    ]) {
+      const body = await lookup(`icd10cm/${parent}`);
+      expect(body.code, parent).toBe(canonical);
+      const calci = body.data.find((m) => m.id === 'calciphylaxis');
+      expect(calci, parent).toMatchObject({ kind: 'condition', match: 'broader', codedWith: 'E83.59', url: '/v1/conditions/calciphylaxis' });
+      // examplitis is only `related` to E83.59, so it is only related to the parent.
+      expect(body.data.find((m) => m.id === 'examplitis'), parent).toMatchObject({ match: 'related', codedWith: 'E83.59' });
+    }
+    // Nothing is coded under E84: still a 404.
+    expect(expectProblem(await get('/v1/codes/icd10cm/E84'), 404).detail).toMatch(/or to a code under it/);
+    // A sibling under the same category is not under E83.5.
+    expectProblem(await get('/v1/codes/icd10cm/E83.4'), 404);
+  });
+
+  it('pages a hierarchy lookup like any other', async () => {
+    const { items, pages } = await collectPages<Mapping>(ctx.app, '/v1/codes/icd10cm/E83.5?limit=1');
+    expect(pages).toBe(2);
+    expect(items.map((m) => m.id)).toEqual(['calciphylaxis', 'examplitis']);
+  });
+
+  it('takes ORPHA:280062 in the path and in the query form', async () => {
+    const path = await lookup('orphanet/ORPHA:280062');
+    const query = await get('/v1/codes?system=orphanet&code=ORPHA:280062');
+    expect(query.statusCode).toBe(200);
+    expect(query.json<Lookup>()).toEqual(path);
+  });
+
+  it.each([
+    ['http://hl7.org/fhir/sid/icd-10-cm', 'E8359'],
+    ['2.16.840.1.113883.6.90', 'E83.59'],
+    ['urn:oid:2.16.840.1.113883.6.90', 'e83.59'],
+    ['HTTP://HL7.ORG/fhir/sid/icd-10-cm/', 'E83.59'],
+  ])('GET /v1/codes?system=%s&code=%s finds calciphylaxis by ICD-10-CM', async (system, code) => {
+    const res = await get(`/v1/codes?system=${encodeURIComponent(system)}&code=${encodeURIComponent(code)}`);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<Lookup>();
+    expect(body).toMatchObject({ system: 'icd10cm', code: 'E83.59' });
+    expect(body.data[0]).toEqual(CALCI_E8359);
+  });
+
+  it.each([
+    ['http://www.orpha.net', '280062'],
+    ['https://www.orpha.net', 'ORPHA:280062'],
+  ])('GET /v1/codes?system=%s&code=%s finds calciphylaxis by Orphanet', async (system, code) => {
+    const body = (await get(`/v1/codes?system=${encodeURIComponent(system)}&code=${encodeURIComponent(code)}`)).json<Lookup>();
+    expect(body).toMatchObject({ system: 'orphanet', code: '280062' });
+    expect(body.data.map((m) => m.id)).toEqual(['calciphylaxis']);
+  });
+
+  it('finds treatments by the ATC OID', async () => {
+    const body = (await get('/v1/codes?system=2.16.840.1.113883.6.73&code=v03ab06')).json<Lookup>();
+    expect(body.data.map((m) => m.id)).toEqual(['calciphylaxis.treatment.sodium-thiosulfate']);
+  });
+
+  it('400s an unknown system in the query form, listing the accepted names, URIs and OIDs', async () => {
+    const problem = expectProblem(await get('/v1/codes?system=http://example.org/codes&code=E83.59'), 400);
+    expect(problem.errors).toEqual([{ path: '/querystring/system', message: 'not a known code system' }]);
+    expect(problem.detail).toMatch(/icd10cm/);
+    expect(problem.detail).toContain('2.16.840.1.113883.6.90');
+    const missing = expectProblem(await get('/v1/codes?code=E83.59'), 400);
+    expect(missing.errors).toEqual([expect.objectContaining({ path: '/querystring/system' })]);
   });
 });

@@ -383,9 +383,29 @@ export interface paths {
         };
         /**
          * Find what a medical code maps to
-         * @description Conditions a code is mapped to, with how it matches (exact, broader, narrower, related), and for drug systems (ATC) the treatments coded with it. Codes match case-insensitively; Orphanet accepts `ORPHA:280062` or `280062`. An unknown system is a 400; a code nothing maps to (malformed or not) is a 404.
+         * @description Conditions a code is mapped to, with how it matches (exact, broader, narrower, related), and for drug systems (ATC) the treatments coded with it. Codes are read as health records write them: any case, ICD codes with or without the dot (`E8359`, `e83.59`), Orphanet with or without `ORPHA:`. An ICD-10-CM code that nothing is mapped to finds the conditions coded under it in the hierarchy (E83.5 → those coded E83.59), each with `match: broader` and the code it is coded with in `codedWith`. A code nothing maps to (malformed or not) is a 404. An unknown system is a 400; system URIs and OIDs are taken by the query form, GET /v1/codes.
          */
         get: operations["getConditionsByCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find what a medical code maps to (system URI or OID accepted)
+         * @description Conditions a code is mapped to, with how it matches (exact, broader, narrower, related), and for drug systems (ATC) the treatments coded with it. Codes are read as health records write them: any case, ICD codes with or without the dot (`E8359`, `e83.59`), Orphanet with or without `ORPHA:`. An ICD-10-CM code that nothing is mapped to finds the conditions coded under it in the hierarchy (E83.5 → those coded E83.59), each with `match: broader` and the code it is coded with in `codedWith`. A code nothing maps to (malformed or not) is a 404. The query form of getConditionsByCode, in the style of MedlinePlus Connect: `system` is a short name (icd10cm, icd9cm, icd11, snomedct, orphanet, mesh, umls, mondo, doid, atc, rxnorm), a FHIR system URI or an OID, with or without `urn:oid:` (http://hl7.org/fhir/sid/icd-10-cm, 2.16.840.1.113883.6.90, http://hl7.org/fhir/sid/icd-9-cm, 2.16.840.1.113883.6.103, http://terminology.hl7.org/codesystem/icd9cm, 2.16.840.1.113883.6.2, http://snomed.info/sct, 2.16.840.1.113883.6.96, http://www.whocc.no/atc, 2.16.840.1.113883.6.73, https://www.orpha.net, http://www.orpha.net). An unknown system is a 400 listing them.
+         */
+        get: operations["lookupCode"];
         put?: never;
         post?: never;
         delete?: never;
@@ -7607,7 +7627,7 @@ export interface operations {
                  */
                 system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
                 /**
-                 * @description The code, e.g. E83.59 (icd10cm), 280062 (orphanet), V03AB06 (atc)
+                 * @description The code, e.g. E83.59 or E8359 (icd10cm), 280062 or ORPHA:280062 (orphanet), V03AB06 (atc)
                  * @example E83.59
                  */
                 code: string;
@@ -7626,7 +7646,7 @@ export interface operations {
                         /** @enum {unknown} */
                         system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
                         /**
-                         * @description The code as looked up: upper case, without a prefix such as ORPHA:
+                         * @description The code as looked up, in canonical form: upper case, with the ICD dot, without a prefix such as ORPHA:
                          * @example E83.59
                          */
                         code: string;
@@ -7655,6 +7675,149 @@ export interface operations {
                             confidence: ("high" | "medium" | "low" | "unknown") | null;
                             /** @example /v1/conditions/calciphylaxis */
                             url: string;
+                            /**
+                             * @description The code it is coded with: the code looked up, or for an ICD-10-CM code that nothing is mapped to, the narrower code under it (E83.59 under E83.5); `display` and `note` are about this code
+                             * @example E83.59
+                             */
+                            codedWith: string;
+                        }[];
+                        page: components["schemas"]["Page"];
+                        lastReviewed: string | null;
+                        /**
+                         * @description Information, not medical advice
+                         * @example For information only; not medical advice.
+                         */
+                        disclaimer: string;
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lookupCode: {
+        parameters: {
+            query: {
+                /**
+                 * @description Code system: a short name, a system URI (http://hl7.org/fhir/sid/icd-10-cm) or an OID (2.16.840.1.113883.6.90)
+                 * @example http://hl7.org/fhir/sid/icd-10-cm
+                 */
+                system: string;
+                /**
+                 * @description The code, e.g. E83.59 or E8359 (icd10cm), 280062 or ORPHA:280062 (orphanet), V03AB06 (atc)
+                 * @example E83.59
+                 */
+                code: string;
+                /**
+                 * @description Items per page (1-100)
+                 * @example 20
+                 */
+                limit?: number;
+                /** @description Opaque cursor from page.nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What a code maps to in the knowledge base */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        system: "icd10cm" | "icd9cm" | "icd11" | "snomedct" | "orphanet" | "mesh" | "umls" | "mondo" | "doid" | "atc" | "rxnorm";
+                        /**
+                         * @description The code as looked up, in canonical form: upper case, with the ICD dot, without a prefix such as ORPHA:
+                         * @example E83.59
+                         */
+                        code: string;
+                        data: {
+                            /** @enum {unknown} */
+                            kind: "condition" | "treatment";
+                            /**
+                             * @description Condition or treatment id
+                             * @example calciphylaxis
+                             */
+                            id: string;
+                            /**
+                             * @description The condition itself, or the condition the treatment belongs to
+                             * @example calciphylaxis
+                             */
+                            conditionId: string;
+                            /** @example Calciphylaxis */
+                            name: string;
+                            /**
+                             * @description How the code relates to it: exact, broader (the code covers more), narrower, related. Treatments: exact
+                             * @enum {unknown}
+                             */
+                            match: "exact" | "broader" | "narrower" | "related";
+                            note: string | null;
+                            display: string | null;
+                            confidence: ("high" | "medium" | "low" | "unknown") | null;
+                            /** @example /v1/conditions/calciphylaxis */
+                            url: string;
+                            /**
+                             * @description The code it is coded with: the code looked up, or for an ICD-10-CM code that nothing is mapped to, the narrower code under it (E83.59 under E83.5); `display` and `note` are about this code
+                             * @example E83.59
+                             */
+                            codedWith: string;
                         }[];
                         page: components["schemas"]["Page"];
                         lastReviewed: string | null;
