@@ -443,7 +443,9 @@ beforeAll(async () => {
   pools = { strings: [], byKey: new Map(), idsByCollection: new Map(), objects: [] };
   // Every parameterless GET collection, read in full (ids) and with a small page (cursors).
   for (const { path, op } of readOps) {
-    if (path.includes('{') || !(op.parameters ?? []).some((p) => p.name === 'limit')) continue;
+    // Lookups that need parameters besides search's q (GET /v1/codes?system=&code=) are no collections.
+    const needs = (op.parameters ?? []).some((p) => p.in === 'query' && p.required === true && p.name !== 'q');
+    if (path.includes('{') || needs || !(op.parameters ?? []).some((p) => p.name === 'limit')) continue;
     const { items } = await collectPages<Record<string, unknown>>(ctx.app, `${path}?limit=100${path.endsWith('/search') ? '&q=calciphylaxis' : ''}`);
     pools.idsByCollection.set(path, items.map((i) => i.id).filter((id): id is string => typeof id === 'string'));
     walk(items, pools);
