@@ -32,7 +32,9 @@ function slug(title: string): string {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Omit<Problem, 'instance' | 'requestId'>): FastifyReply {
   const body: Problem = { ...problem, instance: request.url.split('?')[0], requestId: request.id };
-  return reply.code(problem.status).type('application/problem+json').header('cache-control', 'no-store').send(body);
+  // X-Request-Id here too: router failures (414, a malformed URL) are answered before the
+  // onRequest hook that sets it on every other response.
+  return reply.code(problem.status).type('application/problem+json').header('cache-control', 'no-store').header('x-request-id', request.id).send(body);
 }
 
 /** Fastify's `frameworkErrors`: router-level failures (malformed URL, over-long parameter) as problems too. */

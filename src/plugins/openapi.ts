@@ -2,10 +2,17 @@
  * The OpenAPI 3.1 document is generated from the route schemas (@fastify/swagger), served at
  * /openapi.json, rendered at /docs (@fastify/swagger-ui, assets served locally so it works
  * offline), and exported to openapi/openapi.json by `npm run openapi`.
+ *
+ * What every route has in common on the wire (304s, problem+json errors, caching and rate-limit
+ * headers, conditional-request parameters, security per operation) is added centrally from a
+ * little metadata per route, collected here in an onRoute hook: see http/openapiContract.ts.
+ * Route files declare only their own bodies and problems.
  */
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { completeDocument, openApiPath, type RouteContract } from '../http/openapiContract.js';
+import { JSON_TYPE } from '../http/media.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -14,6 +21,19 @@ const THIS_SERVER = { url: '/', description: 'This server: the production or loc
 
 export default fp(
   async (app) => {
+    const routes: RouteContract[] = [];
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        if (method === 'HEAD' || method === 'OPTIONS') continue;
+        routes.push({
+          method,
+          path: openApiPath(route.url),
+          produces: route.config?.produces ?? [JSON_TYPE],
+          // The probes are never rate-limited (plugins/security.ts).
+          rateLimited: route.url !== '/health' && route.url !== '/ready',
+        });
+      }
+    });
 
     await app.register(swagger, {
       openapi: {
@@ -40,6 +60,11 @@ export default fp(
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'kb_<id>_<secret>', description: 'An API key from `npm run kb -- keys create`' },
           },
         },
+      },
+      transformObject: (documentObject) => {
+        if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+        completeDocument(documentObject.openapiObject, routes);
+        return documentObject.openapiObject;
       },
       // Named schemas ($id) become #/components/schemas/<id> instead of def-0, def-1, ...
       refResolver: {

@@ -115,8 +115,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
               Type.String({
                 minLength: 1,
                 maxLength: 200,
+                // No example: a cursor belongs to one database's history, so any fixed one is a 410.
                 description: 'A nextCursor or resumeCursor from an earlier response; omit to start from the beginning',
-                examples: ['eyJrIjoiMWEyYjNjNGQuMTAwIn0'],
               }),
             ),
             cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The same as `since` (the name other lists use)' })),
