@@ -98,22 +98,29 @@ describe('GET /v1/conditions/{id}', () => {
     expect(sts).toMatchObject({ type: 'medication', route: 'intravenous', regulatory: { status: 'off-label' }, codes: [{ system: 'atc', code: 'V03AB06' }] });
     expect(sts?.statistics).toContain('calciphylaxis.stat.usage-sodium-thiosulfate');
     expect(doc.related.map((r) => [r.conditionId, r.url])).toEqual(
-      expect.arrayContaining([['end-stage-kidney-disease', null], ['sepsis', null], ['hyperparathyroidism', null]]),
+      expect.arrayContaining([['end-stage-kidney-disease', null], ['sepsis', null], ['secondary-hyperparathyroidism', null]]),
     );
   });
 
   it('groups estimates of the same measure side by side', async () => {
     const doc = (await get('/v1/conditions/calciphylaxis')).json<Condition>();
     const mortality = doc.statisticGroups.find((g) => g.measure === 'mortality' && g.subject === 'condition');
-    // The article's mortality figures and Weenig's 1-year survival are one outcome: side by side.
-    expect(mortality?.statistics).toEqual(['calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.survival-1-year-weenig']);
+    // The article's mortality figures, Weenig's 1-year survival and the UK study's mortality are one outcome: side by side.
+    expect(mortality?.statistics).toEqual([
+      'calciphylaxis.stat.mortality-6-months',
+      'calciphylaxis.stat.mortality-12-months',
+      'calciphylaxis.stat.survival-1-year-weenig',
+      'calciphylaxis.stat.mortality-hazard-ratio-uk-study',
+      'calciphylaxis.stat.mortality-annual-uk-study',
+      'calciphylaxis.stat.mortality-rate-uk-study',
+    ]);
     expect(doc.statisticGroups.find((g) => g.measure === 'survival')).toBeUndefined();
   });
 
   it('shows unknown identifiers as null, never invented', async () => {
     const doc = (await get('/v1/conditions/calciphylaxis')).json<Condition>();
     const udom = doc.sources.find((s) => s.id === 'udomkarnjananun-2019');
-    expect(udom).toMatchObject({ doi: null, pmid: null, journal: null, url: null, citation: 'Udomkarnjananun et al., 2019, systematic review' });
+    expect(udom).toMatchObject({ doi: null, pmid: null, journal: null, url: null, citation: 'Udomkarnjananun et al., 2019, meta-analysis' });
     const an = doc.sources.find((s) => s.id === 'an-2015');
     expect(an).toMatchObject({ doi: '10.1111/nep.12433', url: 'https://doi.org/10.1111/nep.12433' });
   });
@@ -208,7 +215,7 @@ describe('operational endpoints', () => {
 
   it('describes the dataset at /v1/meta', async () => {
     const meta = (await get('/v1/meta')).json<Record<string, unknown>>();
-    expect(meta).toMatchObject({ counts: { conditions: 2, statistics: 18 }, lastReviewed: '2026-11-26' });
+    expect(meta).toMatchObject({ counts: { conditions: 2, statistics: 32 }, lastReviewed: '2026-11-26' });
     expect(meta.datasetVersion).toMatch(/^[0-9a-f]{16}$/);
     expect(meta.licence).toMatch(/CC BY 4.0/);
     expect(meta.disclaimer).toBeTruthy();

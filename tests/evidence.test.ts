@@ -138,10 +138,12 @@ describe('the evidence model over HTTP', () => {
 
   it('filters by estimateType, studyDesign and minCertainty, and matches studyType/year on the primary source', async () => {
     const ids = async (query: string) => ((await get(`/v1/statistics?limit=100&${query}`)).json() as { data: Statistic[] }).data.map((s) => s.id);
-    expect(await ids('estimateType=hazard-ratio')).toEqual([HAZARD]);
-    expect(await ids('studyDesign=cross-sectional')).toEqual(['evidencitis.stat.share-affected']);
-    expect(await ids('minCertainty=low')).toEqual([HAZARD]);
+    expect(await ids('condition=evidencitis&estimateType=hazard-ratio')).toEqual([HAZARD]);
+    expect(await ids('condition=evidencitis&studyDesign=cross-sectional')).toEqual(['evidencitis.stat.share-affected']);
+    expect(await ids('condition=evidencitis&minCertainty=low')).toEqual([HAZARD]);
     expect(await ids('minCertainty=moderate')).not.toContain(HAZARD);
+    // Across all content the filters hold too: every hit has the asked estimate type (the shipped content has its own).
+    expect((await ids('estimateType=hazard-ratio')).every((id) => id === HAZARD || id.endsWith('hazard-ratio-uk-study'))).toBe(true);
     expect(await ids('condition=evidencitis&studyType=review')).toEqual([]);
     expect(await ids('condition=evidencitis&studyType=cohort-study')).toEqual([HAZARD, 'evidencitis.stat.share-affected']);
     expect(await ids('condition=evidencitis&yearFrom=2023')).toEqual([]);

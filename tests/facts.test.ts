@@ -20,7 +20,7 @@ interface Expected {
   confidence: string;
 }
 
-const KEBAB: Record<string, string> = { riskFactors: 'risk-factors' };
+const KEBAB: Record<string, string> = { riskFactors: 'risk-factors', whenToSeekCare: 'when-to-seek-care', differentialDiagnosis: 'differential-diagnosis' };
 
 let ctx: TestContext;
 let expected: Map<string, Expected>;
@@ -128,10 +128,15 @@ describe('GET /v1/facts', () => {
   });
 
   it('filters by q with the search query language, keeping id order', async () => {
-    expect(idsOf(await all('/v1/facts?syntax=fts&q=thio*'))).toEqual(['calciphylaxis.stat.usage-sodium-thiosulfate', 'calciphylaxis.treatment.sodium-thiosulfate']);
+    expect(idsOf(await all('/v1/facts?syntax=fts&q=thio*'))).toEqual([
+      'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
+      'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate',
+      'calciphylaxis.stat.usage-sodium-thiosulfate',
+      'calciphylaxis.treatment.sodium-thiosulfate',
+    ]);
     expect(idsOf(await all(`/v1/facts?syntax=fts&q=${encodeURIComponent('"skin biopsy"')}`))).toContain('calciphylaxis.diagnosis.skin-biopsy');
     const dialysis = await all('/v1/facts?syntax=fts&q=dialysis&section=statistics');
-    expect(idsOf(dialysis)).toEqual(['calciphylaxis.stat.incidence-dialysis']);
+    expect(idsOf(dialysis)).toEqual(['calciphylaxis.stat.incidence-dialysis', 'calciphylaxis.stat.survival-1-year-weenig']);
     // Facts never include condition summaries, though the condition row matches too.
     expect(idsOf(await all('/v1/facts?syntax=fts&q=calciphylaxis&limit=100')).every((id) => id.includes('.'))).toBe(true);
   });
@@ -174,7 +179,7 @@ describe('GET /v1/facts/{id}', () => {
       url: '/v1/facts/calciphylaxis.symptom.livedo-patches',
       lastReviewed: '2026-11-26',
     });
-    expect(body.sources.map((s) => s.id)).toEqual(['mayo-clinic', 'orphanet-280062', 'cleveland-clinic', 'sprague-2013']);
+    expect(body.sources.map((s) => s.id)).toEqual(['mayo-clinic', 'orphanet-280062', 'sprague-2013']);
     expect(body.disclaimer).toMatch(/not medical advice/);
   });
 
@@ -245,14 +250,14 @@ describe('facts as Markdown', () => {
     // Numbered markers resolve to the reference list: the systematic-review fact cites [n] = Udomkarnjananun.
     const line = res.body.split('\n').find((l) => l.includes('calciphylaxis.prognosis.no-treatment-lowered-mortality')) ?? '';
     const marker = /\[(\d+)\]/.exec(line)?.[1];
-    expect(res.body).toMatch(new RegExp(`^${marker}\\. Udomkarnjananun et al\\., 2019, systematic review \\(id: udomkarnjananun-2019\\)$`, 'm'));
+    expect(res.body).toMatch(new RegExp(`^${marker}\\. Udomkarnjananun et al\\., 2019, meta-analysis \\(id: udomkarnjananun-2019\\)$`, 'm'));
   });
 
   it('says where the next page is and renders single facts', async () => {
     expect((await get('/v1/facts?limit=2', { accept: 'text/markdown' })).body).toMatch(/cursor=[A-Za-z0-9_-]+/);
     const one = await get('/v1/facts/calciphylaxis.symptom.purpura', { accept: 'text/markdown' });
-    expect(one.body).toContain('Purple areas resembling bruises (purpura) commonly appear on the skin in calciphylaxis.');
-    expect(one.body).toContain('Mayo Clinic');
+    expect(one.body).toContain('Purple areas resembling bruises (purpura) can be among the first skin changes of calciphylaxis.');
+    expect(one.body).toContain('Orphanet');
   });
 
   it('still defaults to JSON and refuses other types with 406', async () => {

@@ -76,10 +76,10 @@ function parseMarkdown(md: string): ParsedMarkdown {
   return { lines: start >= 0 ? lines.slice(0, start) : lines, refs };
 }
 
-/** The `[n]` markers at the end of a line. */
+/** The `[n]` markers at the end of a line; a marker may carry a locator, as in `[3, Table 2]`. */
 function markersOf(line: string): number[] {
-  const tail = /((?:\[\d+\])+)(?:\s\(fact `[^`]+`\))?$/.exec(line)?.[1] ?? '';
-  return [...tail.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+  const tail = /((?:\[\d+(?:, [^\]]+)?\])+)(?:\s\(fact `[^`]+`\))?$/.exec(line)?.[1] ?? '';
+  return [...tail.matchAll(/\[(\d+)(?:, [^\]]+)?\]/g)].map((m) => Number(m[1]));
 }
 
 describe('conditionToMarkdown', () => {
@@ -101,9 +101,11 @@ describe('conditionToMarkdown', () => {
       '## Risk factors',
       '## Complications',
       '## Diagnosis',
+      '## Conditions that look similar',
       '## Treatments',
       '## Prognosis',
       '## Prevention',
+      '## When to seek care',
       '## Statistics',
       '## Related conditions',
     ]);
@@ -118,7 +120,7 @@ describe('conditionToMarkdown', () => {
     ['30%', /(?<![\d.])30%/, 'Medical News Today'],
     ['50% (12-month mortality)', /\*\*about 50%\*\*/, 'Medical News Today'],
     ['50% (more than half benefit)', /\*\*more than 50%\*\*/, 'An et al., 2015'],
-    ['45.8%', /(?<![\d.])45\.8%/, 'Weenig, 2007'],
+    ['45.8%', /(?<![\d.])45\.8%/, 'Weenig et al., 2007'],
     ['58%', /(?<![\d.])58%/, 'An et al., 2015'],
     ['83.4%', /(?<![\d.])83\.4%/, 'Deen and Schaider, 2019'],
     ['82.8%', /(?<![\d.])82\.8%/, 'Deen and Schaider, 2019'],
@@ -137,7 +139,7 @@ describe('conditionToMarkdown', () => {
     const line = parsed.lines.find((l) => l.startsWith('- **50.3%**'));
     expect(line).toBeDefined();
     const refs = markersOf(line ?? '').map((n) => parsed.refs.get(n) ?? '');
-    expect(refs[0]).toContain('Udomkarnjananun et al., 2019, systematic review');
+    expect(refs[0]).toContain('Udomkarnjananun et al., 2019, meta-analysis');
     expect(refs[0]).toContain('Treatment of Calciphylaxis in CKD');
   });
 
@@ -197,7 +199,7 @@ describe('sectionToMarkdown', () => {
     const { lines, refs } = parseMarkdown(md);
     expect(md.startsWith('# Calciphylaxis: Statistics\n')).toBe(true);
     const line = lines.find((l) => l.startsWith('- **50.3%**')) ?? '';
-    expect(markersOf(line)[0]).toBe(3); // numbering restarts: only the incidence figure (two sources) comes first
+    expect(markersOf(line)[0]).toBe(4); // numbering restarts: only the incidence group (three sources) comes first
     expect(refs.get(markersOf(line)[0] ?? 0)).toContain('Udomkarnjananun et al., 2019');
     expect(md).toContain('Last reviewed: 2026-11-26');
   });
@@ -232,7 +234,7 @@ describe('factsToMarkdown and searchHitsToMarkdown', () => {
       for (const n of markersOf(line)) expect(refs.get(n)).toMatch(/ \(id: [a-z0-9-]+\)$/);
       expect(line).toMatch(/\(fact `calciphylaxis\.[a-z-]+\.[a-z0-9-]+`\)$/);
     }
-    expect(refs.get(1)).toBe('Mayo Clinic, website (id: mayo-clinic)');
+    expect(refs.get(1)).toBe('Orphanet, database (id: orphanet-280062)');
     expect(md).toContain(`_Last reviewed: 2026-11-26. ${doc.disclaimer.replace(/_/g, '\\_')}_`);
     expect(factsToMarkdown(facts, meta())).toBe(md);
   });
@@ -256,7 +258,7 @@ describe('factsToMarkdown and searchHitsToMarkdown', () => {
     expect(md).not.toContain('<mark>');
     const { lines, refs } = parseMarkdown(md);
     const hit = lines.find((l) => l.startsWith('- **Sodium thiosulfate usage**')) ?? '';
-    expect(refs.get(markersOf(hit)[0] ?? 0)).toBe('Udomkarnjananun et al., 2019, systematic review (id: udomkarnjananun-2019)');
+    expect(refs.get(markersOf(hit)[0] ?? 0)).toBe('Udomkarnjananun et al., 2019, meta-analysis (id: udomkarnjananun-2019)');
   });
 
   it('keeps a hostile query on its heading line', () => {
@@ -630,20 +632,20 @@ describe('statisticToFhir', () => {
     // Certainty not assessed: no rating at all, whatever the curators' confidence (high here).
     expect(s.confidence).toBe('high');
     expect(ev.certainty).toBeUndefined();
-    // The 2019 meta-analysis: the R5 study-design value set has no meta-analysis term, so text only.
-    expect(ev.studyDesign).toEqual([{ text: 'meta-analysis' }]);
+    // The usage figures pool every study the 2019 review found: a systematic review (R5 has no term, so text only).
+    expect(ev.studyDesign).toEqual([{ text: 'systematic review' }]);
     expect(ev.relatedArtifact).toEqual([{ type: 'citation', display: 'Medical News Today, article', citation: 'Medical News Today, article' }]);
 
     const citation = citationOf(bundle);
     expect(citation?.id).toBe('udomkarnjananun-2019');
     expect(citation?.status).toBe('active');
     expect(citation?.title).toBe('Treatment of Calciphylaxis in CKD: A Systematic Review and Meta-analysis');
-    expect(citation?.summary).toEqual([{ text: 'Udomkarnjananun et al., 2019, systematic review' }]);
+    expect(citation?.summary).toEqual([{ text: 'Udomkarnjananun et al., 2019, meta-analysis' }]);
     expect(citation?.citedArtifact?.title).toEqual([{ text: 'Treatment of Calciphylaxis in CKD: A Systematic Review and Meta-analysis' }]);
-    expect(citation?.citedArtifact?.classification?.[0]?.classifier).toEqual([{ text: 'systematic review' }]);
+    expect(citation?.citedArtifact?.classification?.[0]?.classifier).toEqual([{ text: 'meta-analysis' }]);
     expect(citation?.citedArtifact?.publicationForm).toEqual([{ articleDate: '2019' }]);
     expect(citation?.citedArtifact?.contributorship?.entry?.[0]).toEqual({ contributor: { display: 'Udomkarnjananun S' }, rankingOrder: 1 });
-    expect(ev.citeAsReference?.display).toBe('Udomkarnjananun et al., 2019, systematic review');
+    expect(ev.citeAsReference?.display).toBe('Udomkarnjananun et al., 2019, meta-analysis');
   });
 
   it('gives a source without DOI or PMID no identifier at all', () => {
@@ -660,8 +662,11 @@ describe('statisticToFhir', () => {
     // Title unknown: the short citation stands in, marked as such rather than passed off as a title.
     expect(citation?.citedArtifact?.title).toEqual([{ type: [{ text: 'Short citation (title not recorded)' }], text: 'Deen and Schaider, 2019, review' }]);
     expect(citation?.citedArtifact?.publicationForm).toEqual([{ publishedIn: { title: 'Australasian Journal of Dermatology' }, articleDate: '2019' }]);
-    expect(evidenceOf(bundle).certainty).toBeUndefined();
-    expect(evidenceOf(bundle).statistic?.[0]?.sampleSize).toEqual({ numberOfParticipants: 41 });
+    // Certainty rated by the curators (case reports only): the rating comes from certainty, with its basis.
+    expect(evidenceOf(bundle).certainty?.[0]?.rating?.coding?.[0]?.code).toBe('very-low');
+    expect(evidenceOf(bundle).certainty?.[0]?.description).toBe(s.certaintyBasis);
+    // A subgroup of the 41 patients whose size the source does not give: no sample size rather than the whole review's.
+    expect(evidenceOf(bundle).statistic?.[0]?.sampleSize).toBeUndefined();
   });
 
   it('gives DOI and PMID identifiers exactly when the source has them', () => {

@@ -38,7 +38,13 @@ const ids = (body: SearchBody) => body.data.map((h) => h.id);
 describe('GET /v1/search: ranking', () => {
   it('thiosulfate: the sodium thiosulfate treatment first (name match outranks the usage figure that repeats the word)', async () => {
     const body = await search('thiosulfate');
-    expect(ids(body)).toEqual(['calciphylaxis.treatment.sodium-thiosulfate', 'calciphylaxis.stat.usage-sodium-thiosulfate']);
+    // Then the figures that name it: its usage, and the two mortality risk ratios whose text mentions it.
+    expect(ids(body)).toEqual([
+      'calciphylaxis.treatment.sodium-thiosulfate',
+      'calciphylaxis.stat.usage-sodium-thiosulfate',
+      'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate',
+      'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
+    ]);
     expect(body.data[0]).toMatchObject({ kind: 'treatment', url: '/v1/treatments/calciphylaxis.treatment.sodium-thiosulfate', conditionId: 'calciphylaxis' });
     expect(body.data[1]).toMatchObject({ kind: 'statistic', url: '/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate' });
     expect(body.query).toEqual({ q: 'thiosulfate', syntax: 'fts', expression: '"thiosulfate"', mode: 'all' });
@@ -52,20 +58,17 @@ describe('GET /v1/search: ranking', () => {
     expect(body.query.expression).toBe('"net like"');
   });
 
-  it('dialysis mortality: no item has both words, so any-term ranking puts the mortality items first', async () => {
-    const body = await search('dialysis mortality');
+  it('transplant mortality: no item has both words, so any-term ranking puts the transplant items first', async () => {
+    const body = await search('transplant mortality');
     expect(body.query.mode).toBe('any');
-    expect(body.query.expression).toBe('"dialysis" OR "mortality"');
-    // "mortality" is the rarer word and in these items' names; the prognosis fact that says no
-    // treatment lowered mortality has it in both name and text, so it edges out "High mortality".
-    expect(body.data[0]?.id).toBe('calciphylaxis.prognosis.no-treatment-lowered-mortality');
-    expect(ids(body).slice(0, 4).sort()).toEqual([
-      'calciphylaxis.prognosis.mortality',
-      'calciphylaxis.prognosis.no-treatment-lowered-mortality',
-      'calciphylaxis.stat.mortality-12-months',
-      'calciphylaxis.stat.mortality-6-months',
+    expect(body.query.expression).toBe('"transplant" OR "mortality"');
+    // "transplant" is the rarer word, and in these items' names: they come first.
+    expect(ids(body).slice(0, 3).sort()).toEqual([
+      'calciphylaxis.risk.kidney-transplant',
+      'calciphylaxis.stat.recovery-kidney-transplant',
+      'calciphylaxis.treatment.kidney-transplant',
     ]);
-    expect(ids(body)).toEqual(expect.arrayContaining(['calciphylaxis.risk.dialysis', 'calciphylaxis.stat.incidence-dialysis']));
+    expect(ids(body)).toEqual(expect.arrayContaining(['calciphylaxis.prognosis.mortality', 'calciphylaxis.stat.mortality-6-months']));
   });
 
   it('keeps all-term matching when some item has every word', async () => {
@@ -75,7 +78,7 @@ describe('GET /v1/search: ranking', () => {
   });
 
   it('takes explicit operators literally (no any-term retry)', async () => {
-    const body = await search('dialysis AND mortality');
+    const body = await search('transplant AND mortality');
     expect(body.query.mode).toBe('all');
     expect(body.data).toEqual([]);
     expect(body.lastReviewed).toBeNull();
@@ -90,7 +93,8 @@ describe('GET /v1/search: ranking', () => {
 
   it('thio* matches by prefix', async () => {
     const body = await search('thio*');
-    expect(ids(body)).toEqual(['calciphylaxis.treatment.sodium-thiosulfate', 'calciphylaxis.stat.usage-sodium-thiosulfate']);
+    expect(ids(body)).toEqual(ids(await search('thiosulfate')));
+    expect(ids(body)[0]).toBe('calciphylaxis.treatment.sodium-thiosulfate');
     expect(body.data[0]?.snippet).toContain('<mark>thiosulfate</mark>');
   });
 
@@ -106,7 +110,7 @@ describe('GET /v1/search: ranking', () => {
   });
 
   it('orders hits by score, best first', async () => {
-    for (const q of ['kidney', 'dialysis mortality', 'skin OR ulcer']) {
+    for (const q of ['kidney', 'transplant mortality', 'skin OR ulcer']) {
       const scores = (await search(q, '&limit=100')).data.map((h) => h.score);
       expect(scores.length, q).toBeGreaterThan(1);
       expect(scores, q).toEqual([...scores].sort((a, b) => b - a));
@@ -148,7 +152,11 @@ describe('GET /v1/search: hits', () => {
       expect(data.length, kind).toBeGreaterThan(0);
       expect(data.every((h) => h.kind === kind), kind).toBe(true);
     }
-    expect(ids(await search('thiosulfate', '&kind=statistic'))).toEqual(['calciphylaxis.stat.usage-sodium-thiosulfate']);
+    expect(ids(await search('thiosulfate', '&kind=statistic'))).toEqual([
+      'calciphylaxis.stat.usage-sodium-thiosulfate',
+      'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate',
+      'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
+    ]);
   });
 
   it('filters by condition', async () => {
@@ -168,12 +176,19 @@ describe('GET /v1/search: hits', () => {
     expect(ids(unfiltered)).toContain('calciphylaxis.treatment.sodium-thiosulfate');
     const statistics = await search('sodium dialysis', '&kind=statistic');
     expect(statistics.query.mode).toBe('any');
-    expect(ids(statistics).sort()).toEqual(['calciphylaxis.stat.incidence-dialysis', 'calciphylaxis.stat.usage-sodium-thiosulfate']);
+    expect(ids(statistics).sort()).toEqual([
+      'calciphylaxis.stat.incidence-dialysis',
+      'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
+      'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate',
+      'calciphylaxis.stat.survival-1-year-weenig',
+      'calciphylaxis.stat.usage-sodium-thiosulfate',
+    ]);
   });
 });
 
 describe('GET /v1/search: pagination', () => {
-  it.each(['calciphylaxis', 'dialysis mortality', 'skin OR kidney'])('%s: limit=2 pages equal the limit=100 page, in order', async (q) => {
+  // Each query has more than 4 and at most 100 hits, so one limit=100 page holds them all.
+  it.each(['ulcer', 'transplant mortality', 'skin OR kidney'])('%s: limit=2 pages equal the limit=100 page, in order', async (q) => {
     const all = await search(q, '&limit=100');
     expect(all.page.nextCursor).toBeNull();
     expect(all.data.length).toBeGreaterThan(4);

@@ -45,9 +45,10 @@ describe('GET /v1/sources', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json<SourceList>();
     expect(body.page.limit).toBe(20);
-    expect(body.page.nextCursor).toBeNull();
-    expect(all).toHaveLength(19);
-    expect(body.data.map((s) => s.id)).toEqual(all);
+    expect(all).toHaveLength(32);
+    // 32 sources: the default page holds the first 20 and says where the rest are.
+    expect(body.page.nextCursor).not.toBeNull();
+    expect(body.data.map((s) => s.id)).toEqual(all.slice(0, 20));
     expect(all).toEqual([...all].sort());
     expect(all).toContain('test-handbook-2020');
     expect(body.lastReviewed).toBe('2026-11-26');
@@ -61,8 +62,8 @@ describe('GET /v1/sources', () => {
     const { data } = await list('');
     for (const s of data) expect(Object.keys(s).sort()).toEqual([...SOURCE_KEYS].sort());
     const udom = data.find((s) => s.id === 'udomkarnjananun-2019');
-    expect(udom).toMatchObject({ kind: 'systematic-review', year: 2019, doi: null, pmid: null, journal: null, url: null, attribution: 'probable' });
-    expect(udom?.citation).toBe('Udomkarnjananun et al., 2019, systematic review');
+    expect(udom).toMatchObject({ kind: 'meta-analysis', year: 2019, doi: null, pmid: null, journal: null, url: null, attribution: 'confirmed' });
+    expect(udom?.citation).toBe('Udomkarnjananun et al., 2019, meta-analysis');
     const an = data.find((s) => s.id === 'an-2015');
     expect(an).toMatchObject({ doi: '10.1111/nep.12433', pmid: '25707425', url: 'https://doi.org/10.1111/nep.12433', journal: 'Nephrology (Carlton)' });
     expect(data.find((s) => s.id === 'mayo-clinic')).toMatchObject({ authors: [], year: null, title: null, label: 'Mayo Clinic', citation: 'Mayo Clinic, website' });
@@ -76,16 +77,18 @@ describe('GET /v1/sources', () => {
 
   it('filters by kind', async () => {
     expect(await ids('kind=case-series')).toEqual(['an-2015', 'nordheim-2016']);
-    expect(await ids('kind=systematic-review')).toEqual(['udomkarnjananun-2019']);
-    expect(await ids('kind=review')).toEqual(['deen-2019', 'kodumudi-2020', 'nigwekar-2018', 'test-handbook-2020']);
+    expect(await ids('kind=meta-analysis')).toEqual(['udomkarnjananun-2019']);
+    expect(await ids('kind=systematic-review')).toEqual([]);
+    expect(await ids('kind=review')).toEqual(['deen-2019', 'kodumudi-2020', 'mathur-2001', 'nigwekar-2015', 'nigwekar-2018', 'sprague-2013', 'test-handbook-2020']);
     expect(await ids('kind=guideline')).toEqual([]);
   });
 
   it('filters by attribution', async () => {
     expect(await ids('attribution=unknown')).toEqual(['unidentified-demographics-study', 'unidentified-diagnosis-study-2019', 'unidentified-mortality-study']);
-    expect(await ids('attribution=probable')).toEqual(['deen-2019', 'kodumudi-2020', 'nigwekar-2018', 'udomkarnjananun-2019']);
+    expect(await ids('attribution=probable')).toEqual(['deen-2019', 'kodumudi-2020', 'nigwekar-2018']);
     const confirmed = await ids('attribution=confirmed');
-    expect(confirmed).toHaveLength(12);
+    expect(confirmed).toHaveLength(26);
+    expect(confirmed).toContain('udomkarnjananun-2019');
     expect(confirmed).toContain('test-handbook-2020');
   });
 
@@ -110,7 +113,7 @@ describe('GET /v1/sources', () => {
     const first = await get('/v1/sources?limit=2');
     expect(first.headers.link).toMatch(/^<\/v1\/sources\?limit=2&cursor=[^>]+>; rel="next"$/);
     const { items, pages } = await collectPages<Source>(ctx.app, '/v1/sources?limit=2');
-    expect(pages).toBe(10);
+    expect(pages).toBe(16);
     expect(items.map((s) => s.id)).toEqual(all);
     expect(new Set(items.map((s) => s.id)).size).toBe(items.length);
   });
@@ -148,6 +151,14 @@ describe('GET /v1/sources/{id}', () => {
     expect(citedBy).toEqual([
       { entityType: 'related', id: 'end-stage-kidney-disease', conditionId: 'calciphylaxis', url: '/v1/conditions/calciphylaxis' },
       { entityType: 'statement', id: 'calciphylaxis.cause.advanced-kidney-failure', conditionId: 'calciphylaxis', url: '/v1/conditions/calciphylaxis/causes' },
+      { entityType: 'statement', id: 'calciphylaxis.diagnosis.skin-biopsy', conditionId: 'calciphylaxis', url: '/v1/conditions/calciphylaxis/diagnosis' },
+      { entityType: 'statement', id: 'calciphylaxis.diagnosis.skin-ulcers-in-esrd', conditionId: 'calciphylaxis', url: '/v1/conditions/calciphylaxis/diagnosis' },
+      {
+        entityType: 'statement',
+        id: 'calciphylaxis.treatment.pain-management',
+        conditionId: 'calciphylaxis',
+        url: '/v1/treatments/calciphylaxis.treatment.pain-management',
+      },
       {
         entityType: 'statistic',
         id: 'calciphylaxis.stat.incidence-dialysis',

@@ -29,12 +29,31 @@ const ids = async (query: string) => (await list(query)).data.map((s) => s.id);
 
 const STST = 'calciphylaxis.stat.usage-sodium-thiosulfate';
 const CALCI_MEDIUM = [
+  'calciphylaxis.stat.complete-response-cinacalcet-alone',
+  'calciphylaxis.stat.complete-response-cinacalcet-combined',
   'calciphylaxis.stat.mortality-12-months',
   'calciphylaxis.stat.mortality-6-months',
+  'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
   'calciphylaxis.stat.response-cinacalcet-alone',
   'calciphylaxis.stat.response-cinacalcet-combined',
+];
+/** The mortality family (mortality and survival): every estimate of the one outcome. */
+const MORTALITY = [
+  'calciphylaxis.stat.mortality-12-months',
+  'calciphylaxis.stat.mortality-6-months',
+  'calciphylaxis.stat.mortality-annual-uk-study',
+  'calciphylaxis.stat.mortality-hazard-ratio-uk-study',
+  'calciphylaxis.stat.mortality-rate-uk-study',
+  'calciphylaxis.stat.mortality-risk-ratio-bisphosphonates',
+  'calciphylaxis.stat.mortality-risk-ratio-cinacalcet',
+  'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
+  'calciphylaxis.stat.mortality-risk-ratio-parathyroidectomy',
+  'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate',
+  'calciphylaxis.stat.survival-1-year-debridement-weenig',
   'calciphylaxis.stat.survival-1-year-weenig',
 ];
+/** The pooled mortality risk ratios of the 2019 meta-analysis, one per treatment. */
+const RISK_RATIOS = MORTALITY.filter((id) => id.includes('.mortality-risk-ratio-'));
 const USAGE = [
   'calciphylaxis.stat.usage-bisphosphonates',
   'calciphylaxis.stat.usage-cinacalcet',
@@ -54,9 +73,10 @@ describe('GET /v1/statistics', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json<StatisticList>();
     expect(body.page.limit).toBe(20);
-    expect(body.page.nextCursor).toBeNull();
-    expect(body.data).toHaveLength(18);
-    expect(body.data.map((s) => s.id)).toEqual(all);
+    // 32 figures: the default page holds the first 20 and says where the rest are.
+    expect(all).toHaveLength(32);
+    expect(body.page.nextCursor).not.toBeNull();
+    expect(body.data.map((s) => s.id)).toEqual(all.slice(0, 20));
     expect(all).toEqual([...all].sort());
     expect(all.filter((id) => id.startsWith('examplitis.'))).toEqual(['examplitis.stat.glove-usage']);
     expect(body.lastReviewed).toBe('2026-11-26');
@@ -85,13 +105,13 @@ describe('GET /v1/statistics', () => {
       low: null,
       high: null,
       unit: '%',
-      studyType: 'systematic-review',
+      studyType: 'meta-analysis',
       year: 2019,
       confidence: 'high',
       treatment: { id: 'calciphylaxis.treatment.sodium-thiosulfate', name: 'Sodium thiosulfate' },
     });
     expect(s?.sources.map((x) => x.id)).toEqual(['udomkarnjananun-2019', 'mnt-calciphylaxis-article']);
-    expect(s?.sources[0]?.citation).toBe('Udomkarnjananun et al., 2019, systematic review');
+    expect(s?.sources[0]?.citation).toBe('Udomkarnjananun et al., 2019, meta-analysis');
     const range = (await list('')).data.find((x) => x.id === 'calciphylaxis.stat.incidence-dialysis');
     expect(range).toMatchObject({ value: null, low: 0.04, high: 4, comparator: 'about', primarySource: 'kodumudi-2020', studyType: 'review', year: 2020 });
   });
@@ -99,14 +119,17 @@ describe('GET /v1/statistics', () => {
   it('filters by condition', async () => {
     expect(await ids('condition=examplitis')).toEqual(['examplitis.stat.glove-usage']);
     const calci = await ids('condition=calciphylaxis');
-    expect(calci).toHaveLength(17);
+    expect(calci).toHaveLength(31);
     expect(calci).toEqual(all.filter((id) => id.startsWith('calciphylaxis.')));
     expect(await ids('condition=no-such-condition')).toEqual([]);
   });
 
   it('filters by treatment', async () => {
-    expect(await ids('treatment=calciphylaxis.treatment.sodium-thiosulfate')).toEqual([STST]);
+    expect(await ids('treatment=calciphylaxis.treatment.sodium-thiosulfate')).toEqual(['calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate', STST]);
     expect(await ids('treatment=calciphylaxis.treatment.cinacalcet')).toEqual([
+      'calciphylaxis.stat.complete-response-cinacalcet-alone',
+      'calciphylaxis.stat.complete-response-cinacalcet-combined',
+      'calciphylaxis.stat.mortality-risk-ratio-cinacalcet',
       'calciphylaxis.stat.response-cinacalcet-alone',
       'calciphylaxis.stat.response-cinacalcet-combined',
       'calciphylaxis.stat.usage-cinacalcet',
@@ -119,16 +142,20 @@ describe('GET /v1/statistics', () => {
     expect(usage).toEqual([...USAGE, 'examplitis.stat.glove-usage']);
     expect(usage.length).toBeLessThan(all.length);
     // Mortality and survival are one outcome: the conflicting or complementary estimates come together.
-    expect(await ids('measure=mortality')).toEqual(['calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.survival-1-year-weenig']);
-    expect(await ids('measure=survival')).toEqual(['calciphylaxis.stat.mortality-12-months', 'calciphylaxis.stat.mortality-6-months', 'calciphylaxis.stat.survival-1-year-weenig']);
+    expect(await ids('measure=mortality')).toEqual(MORTALITY);
+    expect(await ids('measure=survival')).toEqual(MORTALITY);
     expect(await ids('measure=usage&treatment=calciphylaxis.treatment.sodium-thiosulfate')).toEqual(['calciphylaxis.stat.usage-sodium-thiosulfate']);
     expect(await ids('measure=prevalence')).toEqual([]);
   });
 
   it('filters by studyType: the kind of any cited source, not only the first', async () => {
-    expect(await ids('studyType=systematic-review')).toEqual(USAGE);
-    // incidence-dialysis cites an article first and a review second; it is a review-backed figure too.
+    // The usage figures and the risk ratios come from the 2019 meta-analysis, their primary source.
+    expect(await ids('studyType=meta-analysis')).toEqual([...RISK_RATIOS, ...USAGE]);
+    expect(await ids('studyType=systematic-review')).toEqual([]);
+    // incidence-dialysis cites an article first and a review second; the review produced the figure.
     expect(await ids('studyType=review')).toEqual([
+      'calciphylaxis.stat.complete-response-cinacalcet-alone',
+      'calciphylaxis.stat.complete-response-cinacalcet-combined',
       'calciphylaxis.stat.incidence-dialysis',
       'calciphylaxis.stat.response-cinacalcet-alone',
       'calciphylaxis.stat.response-cinacalcet-combined',
@@ -144,6 +171,9 @@ describe('GET /v1/statistics', () => {
 
   it('filters by the year of any cited source', async () => {
     expect(await ids('yearFrom=2019&yearTo=2019')).toEqual([
+      'calciphylaxis.stat.complete-response-cinacalcet-alone',
+      'calciphylaxis.stat.complete-response-cinacalcet-combined',
+      ...RISK_RATIOS,
       'calciphylaxis.stat.response-cinacalcet-alone',
       'calciphylaxis.stat.response-cinacalcet-combined',
       ...USAGE,
@@ -152,6 +182,8 @@ describe('GET /v1/statistics', () => {
     expect(await ids('yearTo=2015')).toEqual([
       'calciphylaxis.stat.benefit-hyperbaric-oxygen-completed-course',
       'calciphylaxis.stat.benefit-hyperbaric-oxygen-more-than-half',
+      'calciphylaxis.stat.female-odds-ratio-mazhar',
+      'calciphylaxis.stat.survival-1-year-debridement-weenig',
       'calciphylaxis.stat.survival-1-year-weenig',
     ]);
     // Figures whose sources all lack a year never match a year filter.
@@ -188,7 +220,7 @@ describe('GET /v1/statistics', () => {
     const first = await get('/v1/statistics?limit=2');
     expect(first.headers.link).toMatch(/^<\/v1\/statistics\?limit=2&cursor=[^>]+>; rel="next"$/);
     const { items, pages } = await collectPages<Statistic>(ctx.app, '/v1/statistics?limit=2');
-    expect(pages).toBe(9);
+    expect(pages).toBe(16);
     expect(items.map((s) => s.id)).toEqual(all);
     expect(new Set(items.map((s) => s.id)).size).toBe(items.length);
   });
@@ -240,7 +272,7 @@ describe('GET /v1/statistics/{id}', () => {
     const { lastReviewed, disclaimer, ...statistic } = res.json<Statistic & { lastReviewed: string; disclaimer: string }>();
     expect(lastReviewed).toBe('2026-11-26');
     expect(disclaimer).toMatch(/not medical advice/);
-    expect(statistic).toMatchObject({ value: 50.3, unit: '%', studyType: 'systematic-review', year: 2019 });
+    expect(statistic).toMatchObject({ value: 50.3, unit: '%', studyType: 'meta-analysis', year: 2019 });
     expect(statistic.sources[0]?.id).toBe('udomkarnjananun-2019');
     const doc = (await get('/v1/conditions/calciphylaxis')).json<Condition>();
     expect(statistic).toEqual(doc.statistics.find((s) => s.id === STST));

@@ -68,10 +68,10 @@ describe('GET /v1/treatments', () => {
       route: 'intravenous',
       regulatory: { status: 'off-label' },
       codes: [{ system: 'atc', code: 'V03AB06', display: 'sodium thiosulfate' }],
-      statistics: ['calciphylaxis.stat.usage-sodium-thiosulfate'],
+      statistics: ['calciphylaxis.stat.usage-sodium-thiosulfate', 'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate'],
     });
     expect(sts?.regulatory.note).toMatch(/FDA/);
-    expect(sts?.sources.map((s) => s.id)).toEqual(['mnt-calciphylaxis-article', 'udomkarnjananun-2019']);
+    expect(sts?.sources.map((s) => s.id)).toEqual(['mnt-calciphylaxis-article', 'udomkarnjananun-2019', 'mayo-clinic-diagnosis-treatment', 'fda-label-sodium-thiosulfate', 'biglione-2024']);
     const care = (await list('')).data.find((t) => t.id === 'calciphylaxis.treatment.multidisciplinary-care');
     expect(care).toMatchObject({ route: null, regulatory: { status: 'not-applicable', note: null }, codes: [], statistics: [] });
   });
@@ -161,8 +161,10 @@ describe('GET /v1/treatments/{id}', () => {
     expect(treatment).toEqual((await list('')).data.find((t) => t.id === STS));
     expect(lastReviewed).toBe('2026-11-26');
     expect(disclaimer).toMatch(/not medical advice/);
-    expect(evidence).toHaveLength(1);
-    expect(evidence[0]).toMatchObject({ id: 'calciphylaxis.stat.usage-sodium-thiosulfate', value: 50.3, unit: '%', studyType: 'systematic-review', year: 2019 });
+    // Its usage and its pooled mortality risk ratio, both from the 2019 meta-analysis.
+    expect(evidence).toHaveLength(2);
+    expect(evidence[0]).toMatchObject({ id: 'calciphylaxis.stat.usage-sodium-thiosulfate', value: 50.3, unit: '%', studyType: 'meta-analysis', year: 2019 });
+    expect(evidence[1]).toMatchObject({ id: 'calciphylaxis.stat.mortality-risk-ratio-sodium-thiosulfate', value: 0.89, unit: 'ratio', interval: { level: 0.95, low: 0.71, high: 1.12 } });
     expect(evidence[0]?.sources[0]?.id).toBe('udomkarnjananun-2019');
     const single = (await get('/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate')).json<Statistic & { lastReviewed?: string; disclaimer?: string }>();
     delete single.lastReviewed;
@@ -176,13 +178,14 @@ describe('GET /v1/treatments/{id}', () => {
       'calciphylaxis.stat.usage-hyperbaric-oxygen',
       'calciphylaxis.stat.benefit-hyperbaric-oxygen-more-than-half',
       'calciphylaxis.stat.benefit-hyperbaric-oxygen-completed-course',
+      'calciphylaxis.stat.mortality-risk-ratio-hyperbaric-oxygen',
     ]);
     expect(body.evidence.map((s) => s.id)).toEqual(body.statistics);
     expect(body.evidence.every((s) => s.treatment?.id === HBO)).toBe(true);
   });
 
   it('serves a treatment without evidence and one from another condition', async () => {
-    expect((await get('/v1/treatments/calciphylaxis.treatment.debridement')).json<TreatmentDocument>()).toMatchObject({ statistics: [], evidence: [] });
+    expect((await get('/v1/treatments/calciphylaxis.treatment.antibiotics')).json<TreatmentDocument>()).toMatchObject({ statistics: [], evidence: [] });
     const gloves = (await get('/v1/treatments/examplitis.treatment.warm-gloves')).json<TreatmentDocument>();
     expect(gloves).toMatchObject({ conditionId: 'examplitis', type: 'supportive', lastReviewed: '2026-01-15' });
     expect(gloves.evidence.map((s) => [s.id, s.value])).toEqual([['examplitis.stat.glove-usage', 12.5]]);
