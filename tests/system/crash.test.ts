@@ -75,9 +75,18 @@ function writeSyntheticContent(contentDir: string): void {
     copy.related = (copy.related as unknown[]).slice(0, 1);
     // Only the sources still cited: the file stays small, so loading it costs little.
     const cited = new Set<string>();
+    // A citation is a source id, or `{ id, locator }` when it says where in the work the item is
+    // supported (source definitions, also under a `sources` key, have no locator).
+    const citedId = (x: unknown): string | undefined =>
+      typeof x === 'string' ? x : x && typeof x === 'object' && 'locator' in x && 'id' in x && typeof x.id === 'string' ? x.id : undefined;
     const collect = (v: unknown, key = ''): void => {
-      if (Array.isArray(v)) v.forEach((x) => (typeof x === 'string' && (key === 'sources' || key === 'summarySources') ? cited.add(x) : collect(x, key)));
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, k);
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          const sid = key === 'sources' || key === 'summarySources' ? citedId(x) : undefined;
+          if (sid === undefined) collect(x, key);
+          else cited.add(sid);
+        }
+      } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, k);
     };
     collect(copy);
     copy.sources = (copy.sources as { id: string }[]).filter((source) => cited.has(source.id));
