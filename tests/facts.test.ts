@@ -249,7 +249,7 @@ describe('facts as Markdown', () => {
     for (const id of expectedIds((e) => e.conditionId === 'calciphylaxis' && e.section === 'prognosis')) expect(res.body).toContain(`\`${id}\``);
     // Numbered markers resolve to the reference list: the systematic-review fact cites [n] = Udomkarnjananun.
     const line = res.body.split('\n').find((l) => l.includes('calciphylaxis.prognosis.no-treatment-lowered-mortality')) ?? '';
-    const marker = /\[(\d+)\]/.exec(line)?.[1];
+    const marker = /\[(\d+)(?:, [^\]]*)?\]/.exec(line)?.[1];
     expect(res.body).toMatch(new RegExp(`^${marker}\\. Udomkarnjananun et al\\., 2019, meta-analysis \\(id: udomkarnjananun-2019\\)$`, 'm'));
   });
 
