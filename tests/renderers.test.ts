@@ -234,7 +234,13 @@ describe('factsToMarkdown and searchHitsToMarkdown', () => {
       for (const n of markersOf(line)) expect(refs.get(n)).toMatch(/ \(id: [a-z0-9-]+\)$/);
       expect(line).toMatch(/\(fact `calciphylaxis\.[a-z-]+\.[a-z0-9-]+`\)$/);
     }
-    expect(refs.get(1)).toBe('Orphanet, database (id: orphanet-280062)');
+    // Each entry repeats the identifiers the source ref carries (DOI, PMID, URL), so a reader can
+    // follow it without a second request; a source with none is the citation and id alone.
+    expect(refs.get(1)).toBe('Orphanet, database. <https://www.orpha.net/consor/cgi-bin/OC_Exp.php?lng=en&Expert=280062> (id: orphanet-280062)');
+    expect(refs.get(3)).toBe('Sprague, 2014, review. DOI: 10.2215/CJN.00320113. PMID: 24202137 (id: sprague-2013)');
+    expect(refs.get(5)).toBe('Medical News Today, article (id: mnt-calciphylaxis-article)');
+    // The locator says where in the work the item is supported, inside its marker.
+    expect(factLines[0]).toContain('[1, Clinical description][2, History][3, Summary]');
     expect(md).toContain(`_Last reviewed: 2026-11-26. ${doc.disclaimer.replace(/_/g, '\\_')}_`);
     expect(factsToMarkdown(facts, meta())).toBe(md);
   });
@@ -299,6 +305,9 @@ const SCHEMA_TYPES = new Set([
   'Periodical',
   'PropertyValue',
   'MedicalWebPage',
+  // schema.org DDxElement (health-lifesci extension: Thing > MedicalEntity > MedicalIntangible): one
+  // condition of a differential diagnosis, under MedicalCondition.differentialDiagnosis.
+  'DDxElement',
 ]);
 
 describe('conditionToJsonLd', () => {
