@@ -31,8 +31,14 @@ const BM25 = `bm25(search_index, ${BM25_WEIGHTS.join(', ')})`;
 export const RELEVANCE_FLOOR = 2.0;
 /** Below this share of the best hit's score an item is noise next to it. */
 export const RELATIVE_FLOOR = 0.25;
-/** One of the top five hits must speak to at least this share of the question's parts for the question to be answerable. */
-export const MIN_COVERAGE = 0.5;
+/**
+ * One of the top five hits must speak to at least this share of the question's parts for the question to be
+ * answerable: more than half of them. At exactly half, a two-part question was "answered" by an item covering
+ * its easy half alone: "sodium thiosulfate dose" by the items naming the drug that give no dose, "randomized
+ * controlled trial of sodium thiosulfate" by items about the drug that report no trial. 0.51 is above every
+ * half (1/2, 2/4, …) and below the next share up (3/5, 4/7, …) for any question of fewer than 50 parts.
+ */
+export const MIN_COVERAGE = 0.51;
 /** Score multiplier of an item covering none of the question's parts (one covering all keeps its bm25). */
 const COVERAGE_BASE = 0.4;
 /** Rows ranked by bm25 before coverage reorders them. */
