@@ -100,7 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(errors);
   await app.register(security, { config });
   await app.register(db, { config });
-  await app.register(representations);
+  await app.register(representations, { publicBaseUrl: config.publicBaseUrl });
   await app.register(storage, { config });
   await app.register(unicode);
   await app.register(strictRequests);

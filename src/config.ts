@@ -10,6 +10,12 @@ import { PROJECT_ROOT } from './paths.js';
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind (the Docker image sets 0.0.0.0)' }),
+  PUBLIC_BASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/?#]+(?:/[^\\s?#]*)?$',
+      description: 'Origin (and path prefix, if any) clients reach the API at, for absolute links such as JSON-LD @id and url; default http://localhost:PORT',
+    }),
+  ),
   DATABASE_PATH: Type.String({ minLength: 1, default: 'data/kb.sqlite', description: 'SQLite file; built from db/content on first start when missing' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level' }),
   CACHE_MAX_AGE: Type.Integer({ minimum: 0, maximum: 31536000, default: 300, description: 'Cache-Control max-age (seconds) on content responses' }),
@@ -36,6 +42,8 @@ export type Env = Static<typeof EnvSchema>;
 export interface Config {
   port: number;
   host: string;
+  /** Absolute base of the links that must be absolute (JSON-LD `@id`/`url`), without a trailing slash. */
+  publicBaseUrl: string;
   databasePath: string;
   logLevel: Env['LOG_LEVEL'];
   cacheMaxAge: number;
@@ -74,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    // The default suits a server reached on this machine; behind a proxy or on a public host, set it.
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databasePath: e.DATABASE_PATH === ':memory:' ? e.DATABASE_PATH : resolve(PROJECT_ROOT, e.DATABASE_PATH),
     logLevel: e.LOG_LEVEL,
     cacheMaxAge: e.CACHE_MAX_AGE,

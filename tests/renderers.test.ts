@@ -8,7 +8,10 @@ import type { Condition } from '../src/schemas/condition.js';
 import type { Source } from '../src/schemas/source.js';
 import type { Statistic } from '../src/schemas/statistic.js';
 import { conditionToMarkdown, factsToMarkdown, formatFigure, searchHitsToMarkdown, sectionToMarkdown } from '../src/renderers/markdown.js';
-import { conditionToJsonLd, type JsonLdObject } from '../src/renderers/jsonld.js';
+import { conditionToJsonLd } from '../src/renderers/jsonld.js';
+
+/** A JSON-LD node read back as plain JSON, for assertions on its shape. */
+type JsonLdObject = Record<string, unknown>;
 import { statisticToFhir, toFhirId, type FhirBundle, type FhirCitation, type FhirEvidence } from '../src/renderers/fhir.js';
 
 let ctx: TestContext;
@@ -294,7 +297,7 @@ const SCHEMA_TYPES = new Set([
   'MedicalRiskFactor',
   'Drug',
   'MedicalTherapy',
-  'MedicalProcedure',
+  'MedicalCause',
   'MedicalTest',
   'ImagingTest',
   'PathologyTest',
@@ -311,9 +314,10 @@ const SCHEMA_TYPES = new Set([
 ]);
 
 describe('conditionToJsonLd', () => {
+  const BASE = 'https://api.example.org';
   let ld: JsonLdObject;
   beforeAll(() => {
-    ld = conditionToJsonLd(doc);
+    ld = JSON.parse(JSON.stringify(conditionToJsonLd(doc, BASE))) as JsonLdObject;
   });
   const list = (key: string): JsonLdObject[] => {
     const v = ld[key];
@@ -324,18 +328,33 @@ describe('conditionToJsonLd', () => {
   it('is a schema.org MedicalCondition with an offline-safe plain context', () => {
     expect(ld['@context']).toBe('https://schema.org');
     expect(ld['@type']).toBe('MedicalCondition');
-    expect(ld['@id']).toBe('/v1/conditions/calciphylaxis');
-    expect(ld.url).toBe('/v1/conditions/calciphylaxis');
+    expect(ld['@id']).toBe('https://api.example.org/v1/conditions/calciphylaxis');
+    expect(ld.url).toBe('https://api.example.org/v1/conditions/calciphylaxis');
     expect(ld.name).toBe('Calciphylaxis');
     expect(ld.alternateName).toEqual(['Calcific uremic arteriolopathy', 'CUA']);
     expect(ld.description).toBe(doc.summary);
-    expect(ld.lastReviewed).toBe('2026-11-26');
+    // lastReviewed and citation are WebPage/CreativeWork properties: on the page, not on the condition.
+    expect(ld).not.toHaveProperty('lastReviewed');
+    expect(ld).not.toHaveProperty('citation');
   });
 
-  it('uses absolute identifiers when given a base URL', () => {
-    const abs = conditionToJsonLd(doc, 'https://api.example.org/');
-    expect(abs['@id']).toBe('https://api.example.org/v1/conditions/calciphylaxis');
-    expect((abs.citation as JsonLdObject[])[0]?.['@id']).toMatch(/^https:\/\/api\.example\.org\/v1\/sources\//);
+  it('builds absolute identifiers from the base URL, with or without a trailing slash', () => {
+    const abs = conditionToJsonLd(doc, 'https://api.example.org/kb/');
+    expect(abs['@id']).toBe('https://api.example.org/kb/v1/conditions/calciphylaxis');
+    const page = abs.subjectOf as JsonLdObject;
+    expect((page.citation as JsonLdObject[])[0]?.['@id']).toMatch(/^https:\/\/api\.example\.org\/kb\/v1\/sources\//);
+  });
+
+  it('gives sameAs only for exact codes, and no specialty for calciphylaxis’s mixed ICD-10-CM block', () => {
+    // Orphanet 280062 is exact; E83.59 and the ICD-9-CM code are broader, so they are not "the same".
+    expect(ld.sameAs).toEqual(['http://www.orpha.net/ORDO/Orphanet_280062']);
+    expect(ld).not.toHaveProperty('relevantSpecialty');
+  });
+
+  it('lists the causes as MedicalCause', () => {
+    const causes = list('cause');
+    expect(causes).toHaveLength(doc.causes.length);
+    expect(causes[0]).toEqual({ '@type': 'MedicalCause', name: doc.causes[0]?.name, description: doc.causes[0]?.text });
   });
 
   it('carries the codes as MedicalCode with a named coding system', () => {
@@ -360,13 +379,15 @@ describe('conditionToJsonLd', () => {
   it('types treatments: sodium thiosulfate is a Drug with its ATC code and off-label status', () => {
     const treatments = list('possibleTreatment');
     expect(treatments).toHaveLength(doc.treatments.length);
-    for (const t of treatments) expect(['Drug', 'MedicalTherapy', 'MedicalProcedure']).toContain(t['@type']);
+    // possibleTreatment's range: Drug, DrugClass, LifestyleModification, MedicalTherapy.
+    for (const t of treatments) expect(['Drug', 'MedicalTherapy']).toContain(t['@type']);
     const sts = treatments.find((t) => t['@type'] === 'Drug' && String(t.name).toLowerCase() === 'sodium thiosulfate');
     expect(sts).toBeDefined();
     expect(sts?.code).toEqual([{ '@type': 'MedicalCode', codeValue: 'V03AB06', codingSystem: 'ATC', name: 'sodium thiosulfate' }]);
     expect(String(sts?.legalStatus)).toMatch(/off-label/i);
     expect(sts?.administrationRoute).toBe('intravenous');
-    expect(treatments.find((t) => t.name === 'Parathyroidectomy')?.['@type']).toBe('MedicalProcedure');
+    expect(treatments.find((t) => t.name === 'Parathyroidectomy')?.['@type']).toBe('MedicalTherapy');
+    expect(treatments.find((t) => t.name === 'Urgent kidney transplant')?.['@type']).toBe('MedicalTherapy');
     expect(treatments.find((t) => t.name === 'Hyperbaric oxygen therapy')?.['@type']).toBe('MedicalTherapy');
   });
 
@@ -382,14 +403,14 @@ describe('conditionToJsonLd', () => {
     expect(list('primaryPrevention').every((p) => p['@type'] === 'MedicalTherapy')).toBe(true);
   });
 
-  it('cites every source, with identifiers only where known', () => {
-    const cites = list('citation');
+  it('cites every source on the web page, with identifiers only where known', () => {
+    const cites = (ld.subjectOf as JsonLdObject).citation as JsonLdObject[];
     expect(cites).toHaveLength(doc.sources.length);
     for (const c of cites) {
       expect(['ScholarlyArticle', 'CreativeWork']).toContain(c['@type']);
       expect(typeof c.name).toBe('string');
     }
-    const an = cites.find((c) => c['@id'] === '/v1/sources/an-2015');
+    const an = cites.find((c) => c['@id'] === `${BASE}/v1/sources/an-2015`);
     expect(an).toMatchObject({
       '@type': 'ScholarlyArticle',
       name: 'Hyperbaric oxygen in the treatment of calciphylaxis: a case series and literature review',
@@ -402,35 +423,40 @@ describe('conditionToJsonLd', () => {
       { '@type': 'PropertyValue', propertyID: 'PMID', value: '25707425' },
     ]);
     expect((an?.author as JsonLdObject[])[0]).toEqual({ '@type': 'Person', name: 'An J' });
-    const udom = cites.find((c) => c['@id'] === '/v1/sources/udomkarnjananun-2019');
+    const udom = cites.find((c) => c['@id'] === `${BASE}/v1/sources/udomkarnjananun-2019`);
     expect(udom).toBeDefined();
     expect(udom).not.toHaveProperty('identifier');
     expect(udom).not.toHaveProperty('isPartOf');
     expect(udom).not.toHaveProperty('url');
-    const mnt = cites.find((c) => c['@id'] === '/v1/sources/mnt-calciphylaxis-article');
+    const mnt = cites.find((c) => c['@id'] === `${BASE}/v1/sources/mnt-calciphylaxis-article`);
     expect(mnt).toEqual({
       '@type': 'CreativeWork',
-      '@id': '/v1/sources/mnt-calciphylaxis-article',
+      '@id': `${BASE}/v1/sources/mnt-calciphylaxis-article`,
       name: 'Medical News Today, article',
       genre: 'article',
       publisher: { '@type': 'Organization', name: 'Medical News Today' },
     });
   });
 
-  it('carries the disclaimer on the document’s web page', () => {
+  it('carries the review date, citations and disclaimer on the document’s web page', () => {
     expect(ld.subjectOf).toEqual({
       '@type': 'MedicalWebPage',
-      url: '/v1/conditions/calciphylaxis',
+      url: `${BASE}/v1/conditions/calciphylaxis`,
       name: 'Calciphylaxis',
       lastReviewed: '2026-11-26',
+      citation: expect.any(Array),
       usageInfo: { '@type': 'CreativeWork', name: 'Disclaimer', text: doc.disclaimer },
     });
   });
 
   it('never contains null, undefined or an empty value, and every node is a known schema.org type', () => {
-    expect(nullPaths(ld)).toEqual([]);
-    expect(JSON.parse(JSON.stringify(ld))).toEqual(ld);
-    for (const { path, obj } of objects(ld)) {
+    // The renderer's own object, not the JSON copy: undefined values must be gone before serialization.
+    const raw = conditionToJsonLd(doc, BASE);
+    expect(nullPaths(raw)).toEqual([]);
+    expect(JSON.parse(JSON.stringify(raw))).toStrictEqual(raw);
+    for (const { path, obj } of objects(raw)) {
+      // A node reference (an enumeration member) has only its IRI.
+      if (Object.keys(obj).length === 1 && typeof obj['@id'] === 'string') continue;
       expect(SCHEMA_TYPES.has(String(obj['@type'])), `${path} has @type ${String(obj['@type'])}`).toBe(true);
       for (const [k, v] of Object.entries(obj)) {
         expect(v === '' || (Array.isArray(v) && v.length === 0), `${path}.${k} is empty`).toBe(false);
@@ -439,7 +465,7 @@ describe('conditionToJsonLd', () => {
   });
 
   it('is deterministic', () => {
-    expect(JSON.stringify(conditionToJsonLd(clone(doc)))).toBe(JSON.stringify(ld));
+    expect(JSON.stringify(conditionToJsonLd(clone(doc), BASE))).toBe(JSON.stringify(ld));
   });
 });
 

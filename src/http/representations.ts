@@ -102,7 +102,7 @@ export function withoutReview({ lastReviewed: _reviewed, ...fact }: FactWithRevi
   return fact;
 }
 
-export function createRepresentations(repos: Repositories, cache: RenderCache) {
+export function createRepresentations(repos: Repositories, cache: RenderCache, options: { publicBaseUrl: string }) {
   const { conditions, facts, statistics, treatments, sources } = repos;
 
   /** One document in a representation; the bytes are cached, so this renders once per content epoch. */
@@ -113,7 +113,7 @@ export function createRepresentations(repos: Repositories, cache: RenderCache) {
       const doc = conditions.document(id);
       if (!doc) return undefined;
       if (type === MARKDOWN_TYPE) return { body: conditionToMarkdown(doc), contentType: MARKDOWN_CONTENT_TYPE };
-      if (type === JSONLD_TYPE) return { body: JSON.stringify(conditionToJsonLd(doc)), contentType: `${JSONLD_TYPE}; charset=utf-8` };
+      if (type === JSONLD_TYPE) return { body: JSON.stringify(conditionToJsonLd(doc, options.publicBaseUrl)), contentType: `${JSONLD_TYPE}; charset=utf-8` };
       return { body: JSON.stringify(doc), contentType: JSON_CONTENT_TYPE };
     });
   }

@@ -12,8 +12,8 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async (app) => {
-    app.decorate('representations', createRepresentations(app.repos, app.renderCache));
+  async (app, options: { publicBaseUrl: string }) => {
+    app.decorate('representations', createRepresentations(app.repos, app.renderCache, { publicBaseUrl: options.publicBaseUrl }));
   },
   { name: 'representations', dependencies: ['db'] },
 );
