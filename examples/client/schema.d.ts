@@ -1064,7 +1064,7 @@ export interface components {
         };
         /**
          * JsonLdMedicalCondition
-         * @description The condition document as schema.org JSON-LD (`application/ld+json`): a `MedicalCondition` with its codes, symptoms, risk factors, treatments and tests, citations and the web page it is the subject of. Key fields are listed; others may appear.
+         * @description The condition document as schema.org JSON-LD (`application/ld+json`): a `MedicalCondition` with its codes, sameAs IRIs, specialties, causes, symptoms, risk factors, treatments and tests, and the `MedicalWebPage` it is the subject of, which carries the review date, the citations and the disclaimer. Key fields are listed; others may appear.
          */
         JsonLdMedicalCondition: {
             /** @enum {string} */
@@ -1072,11 +1072,11 @@ export interface components {
             /** @enum {string} */
             "@type": "MedicalCondition";
             /**
-             * @description IRI of the condition document
-             * @example /v1/conditions/calciphylaxis
+             * @description Absolute IRI of the condition document, under PUBLIC_BASE_URL
+             * @example http://localhost:3000/v1/conditions/calciphylaxis
              */
             "@id": string;
-            /** @example /v1/conditions/calciphylaxis */
+            /** @example http://localhost:3000/v1/conditions/calciphylaxis */
             url: string;
             /** @example Calciphylaxis */
             name: string;
@@ -1089,6 +1089,23 @@ export interface components {
                 codeValue: string;
                 /** @example ICD-10-CM */
                 codingSystem: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            sameAs?: string[];
+            relevantSpecialty?: {
+                /**
+                 * @description A schema.org MedicalSpecialty enumeration member
+                 * @example https://schema.org/Renal
+                 */
+                "@id": string;
+            }[];
+            cause?: ({
+                /** @example MedicalSignOrSymptom */
+                "@type": string;
+                /** @description IRI of the item, where it has one */
+                "@id"?: string;
+                name?: string;
             } & {
                 [key: string]: unknown;
             })[];
@@ -1110,6 +1127,7 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
+            /** @description `Drug` for medications, `MedicalTherapy` for every other treatment (procedures included) */
             possibleTreatment?: ({
                 /** @example MedicalSignOrSymptom */
                 "@type": string;
@@ -1128,6 +1146,38 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
+            /** @description The web page of the document: review date, citations and disclaimer (WebPage and CreativeWork properties) */
+            subjectOf: {
+                /** @enum {string} */
+                "@type": "MedicalWebPage";
+                /** @example http://localhost:3000/v1/conditions/calciphylaxis */
+                url: string;
+                /**
+                 * Format: date
+                 * @example 2026-11-26
+                 */
+                lastReviewed: string;
+                /** @description Every source of the document, as ScholarlyArticle or CreativeWork */
+                citation?: ({
+                    /** @example MedicalSignOrSymptom */
+                    "@type": string;
+                    /** @description IRI of the item, where it has one */
+                    "@id"?: string;
+                    name?: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
+                usageInfo: {
+                    /** @enum {string} */
+                    "@type": "CreativeWork";
+                    /** @description The disclaimer */
+                    text: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
         } & {
             [key: string]: unknown;
         };

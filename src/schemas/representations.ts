@@ -19,8 +19,8 @@ export const JsonLdConditionSchema = Type.Object(
   {
     '@context': Type.Literal('https://schema.org'),
     '@type': Type.Literal('MedicalCondition'),
-    '@id': Type.String({ description: 'IRI of the condition document', examples: ['/v1/conditions/calciphylaxis'] }),
-    url: Type.String({ examples: ['/v1/conditions/calciphylaxis'] }),
+    '@id': Type.String({ description: 'Absolute IRI of the condition document, under PUBLIC_BASE_URL', examples: ['http://localhost:3000/v1/conditions/calciphylaxis'] }),
+    url: Type.String({ examples: ['http://localhost:3000/v1/conditions/calciphylaxis'] }),
     name: Type.String({ examples: ['Calciphylaxis'] }),
     alternateName: Type.Optional(Type.Array(Type.String())),
     description: Type.Optional(Type.String()),
@@ -36,17 +36,37 @@ export const JsonLdConditionSchema = Type.Object(
         ),
       ),
     ),
+    sameAs: Type.Optional(
+      Type.Array(Type.String({ description: 'IRI of the same concept elsewhere, for codes that match exactly', examples: ['http://www.orpha.net/ORDO/Orphanet_280062'] })),
+    ),
+    relevantSpecialty: Type.Optional(
+      Type.Array(
+        Type.Object({ '@id': Type.String({ description: 'A schema.org MedicalSpecialty enumeration member', examples: ['https://schema.org/Renal'] }) }, { additionalProperties: false }),
+      ),
+    ),
+    cause: Type.Optional(Type.Array(Thing)),
     signOrSymptom: Type.Optional(Type.Array(Thing)),
     riskFactor: Type.Optional(Type.Array(Thing)),
-    possibleTreatment: Type.Optional(Type.Array(Thing)),
+    possibleTreatment: Type.Optional(Type.Array(Thing, { description: '`Drug` for medications, `MedicalTherapy` for every other treatment (procedures included)' })),
     typicalTest: Type.Optional(Type.Array(Thing)),
+    subjectOf: Type.Object(
+      {
+        '@type': Type.Literal('MedicalWebPage'),
+        url: Type.String({ examples: ['http://localhost:3000/v1/conditions/calciphylaxis'] }),
+        lastReviewed: Type.String({ format: 'date', examples: ['2026-11-26'] }),
+        citation: Type.Optional(Type.Array(Thing, { description: 'Every source of the document, as ScholarlyArticle or CreativeWork' })),
+        usageInfo: Type.Object({ '@type': Type.Literal('CreativeWork'), text: Type.String({ description: 'The disclaimer' }) }, { additionalProperties: true }),
+      },
+      { additionalProperties: true, description: 'The web page of the document: review date, citations and disclaimer (WebPage and CreativeWork properties)' },
+    ),
   },
   {
     $id: 'JsonLdMedicalCondition',
     title: 'JsonLdMedicalCondition',
     description:
-      'The condition document as schema.org JSON-LD (`application/ld+json`): a `MedicalCondition` with its codes, symptoms, risk ' +
-      'factors, treatments and tests, citations and the web page it is the subject of. Key fields are listed; others may appear.',
+      'The condition document as schema.org JSON-LD (`application/ld+json`): a `MedicalCondition` with its codes, sameAs IRIs, ' +
+      'specialties, causes, symptoms, risk factors, treatments and tests, and the `MedicalWebPage` it is the subject of, which ' +
+      'carries the review date, the citations and the disclaimer. Key fields are listed; others may appear.',
     additionalProperties: true,
   },
 );
