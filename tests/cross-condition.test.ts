@@ -43,6 +43,33 @@ describe('condition links', () => {
     for (const link of [toSepsis, back]) expect((await ctx.app.inject({ url: link?.url ?? '' })).statusCode).toBe(200);
   });
 
+  it('links calciphylaxis to its three related conditions, each answering 200 and linking back', async () => {
+    const calciphylaxis = await json<{ related: (Related & { text: string })[] }>('/v1/conditions/calciphylaxis');
+    // The audit replaced the dangling `hyperparathyroidism` target with the condition that has a file.
+    expect(calciphylaxis.related.map((r) => [r.conditionId, r.relation])).toEqual([
+      ['end-stage-kidney-disease', 'underlying-cause'],
+      ['secondary-hyperparathyroidism', 'risk-factor'],
+      ['sepsis', 'complication'],
+    ]);
+    for (const link of calciphylaxis.related) {
+      expect(link, link.conditionId).toMatchObject({ url: `/v1/conditions/${link.conditionId}`, inKnowledgeBase: true });
+      // A cited sentence saying what the link is.
+      expect(link.text, link.conditionId).toMatch(/\w+ \w+/);
+      expect(link.sources.length, link.conditionId).toBeGreaterThan(0);
+      const target = await ctx.app.inject({ url: link.url ?? '' });
+      expect(target.statusCode, link.url ?? '').toBe(200);
+      // The reverse link, from the target's own document back to calciphylaxis.
+      const back = target.json<{ id: string; related: Related[] }>().related.find((r) => r.conditionId === 'calciphylaxis');
+      expect(back, `${link.conditionId} → calciphylaxis`).toMatchObject({ url: '/v1/conditions/calciphylaxis', inKnowledgeBase: true });
+      expect(back?.sources.length, `${link.conditionId} → calciphylaxis`).toBeGreaterThan(0);
+    }
+    const reverse = { 'end-stage-kidney-disease': 'complication', 'secondary-hyperparathyroidism': 'complication', sepsis: 'risk-factor' };
+    for (const [id, relation] of Object.entries(reverse)) {
+      const doc = await json<{ related: Related[] }>(`/v1/conditions/${id}`);
+      expect(doc.related.find((r) => r.conditionId === 'calciphylaxis')?.relation, id).toBe(relation);
+    }
+  });
+
   it('links end-stage kidney disease and sepsis both ways', async () => {
     const eskd = await json<{ related: Related[] }>('/v1/conditions/end-stage-kidney-disease');
     expect(eskd.related.find((r) => r.conditionId === 'sepsis')).toMatchObject({ relation: 'complication', url: '/v1/conditions/sepsis', inKnowledgeBase: true });
