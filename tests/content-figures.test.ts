@@ -157,7 +157,7 @@ describe('corrections of the audit', () => {
     expect(c.text).not.toMatch(/high calcium caused by hyperparathyroidism/i);
     expect(c).toMatchObject({ regulatoryStatus: 'off-label' });
     expect('regulatoryNote' in c && c.regulatoryNote).toMatch(/^US FDA: .*parathyroid carcinoma.*calciphylaxis is not an approved indication/);
-    expect(cited(c)).toEqual(expect.arrayContaining(['fda-label-cinacalcet', 'deen-2019', 'udomkarnjananun-2019']));
+    expect(cited(c)).toEqual(expect.arrayContaining(['fda-sensipar-label', 'deen-2019', 'udomkarnjananun-2019']));
     const link = content.related.find((r) => r.condition === 'secondary-hyperparathyroidism');
     expect(link?.text).toMatch(/treats secondary hyperparathyroidism/);
     expect(link?.text).not.toMatch(/high calcium/i);

@@ -127,6 +127,32 @@ describe('search across conditions', () => {
   });
 });
 
+describe('sources across conditions', () => {
+  // Source ids are one space for all condition files (a file may cite another file's entry), so the
+  // same work is one source: the FDA Sensipar label was once two ids, one per file.
+  it('defines each work once: no two sources share a DOI, PMID, PMCID or URL', async () => {
+    const { items } = await collectPages<{ id: string; doi: string | null; pmid: string | null; pmcid: string | null; url: string | null }>(ctx.app, '/v1/sources?limit=100');
+    expect(items.length).toBeGreaterThan(100);
+    for (const key of ['doi', 'pmid', 'pmcid', 'url'] as const) {
+      const seen = new Map<string, string>();
+      for (const s of items) {
+        const v = s[key]?.toLowerCase();
+        if (!v) continue;
+        expect(seen.get(v), `${s.id} and ${seen.get(v) ?? ''} share ${key} ${v}`).toBeUndefined();
+        seen.set(v, s.id);
+      }
+    }
+  });
+
+  it('cites the one Sensipar label entry from both calciphylaxis and secondary hyperparathyroidism', async () => {
+    expect((await ctx.app.inject({ url: '/v1/sources/fda-label-cinacalcet' })).statusCode).toBe(404);
+    const cinacalcet = await json<{ sources: { id: string }[] }>('/v1/treatments/calciphylaxis.treatment.cinacalcet');
+    expect(cinacalcet.sources.map((s) => s.id)).toContain('fda-sensipar-label');
+    const shpt = await json<{ sources: { id: string }[] }>('/v1/treatments/secondary-hyperparathyroidism.treatment.cinacalcet');
+    expect(shpt.sources.map((s) => s.id)).toContain('fda-sensipar-label');
+  });
+});
+
 describe('statistics across conditions', () => {
   it('returns mortality figures from at least three conditions, each with its condition id', async () => {
     const { items } = await collectPages<{ id: string; conditionId: string; measure: string }>(ctx.app, '/v1/statistics?measure=mortality&limit=100');
