@@ -7,14 +7,21 @@
  * statistics, 15 sources, and causes/complications/diagnosis/prognosis/prevention/related as in
  * the real file; each text has the word count of a real text of the same section.
  *
- * Words follow a simple, stated model so that search cost grows as it would with a real corpus:
- * the 50 most frequent words of the real text (function words) in every condition; a random 15%
- * of the rest of the real clinical vocabulary per condition (so `dialysis` is common in some
- * conditions and absent from most); and 40 invented terms of the condition's own.
+ * Words follow a stated model so that a query matches a few percent of the conditions, as in a
+ * real corpus where `warfarin` or `thiosulfate` belong to a handful of conditions and only words
+ * like `pain` to many:
+ * - English function words (the `stopword` list, weighted by their frequency in the real files)
+ *   in every condition: 45% of the tokens;
+ * - clinical words from all real condition files, each included in a condition with a
+ *   probability that falls with its rank in the real text (12% for the most frequent, 2% at rank
+ *   50, never under 0.5%): 40% of the tokens;
+ * - 40 invented terms of the condition's own: the rest.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eng as ENGLISH_STOP_WORDS } from 'stopword';
 import { stringify } from 'yaml';
+import { loadContent } from '../src/content/load.js';
 import type { ConditionContent, SourceContent, StatisticContent } from '../src/content/schema.js';
 import { MEASURES, statementsOf } from '../src/content/schema.js';
 
@@ -61,22 +68,30 @@ const wordsOf = (text: string) => text.toLowerCase().match(/[a-z][a-z'-]*/g) ?? 
 const wordCount = (text: string) => Math.max(3, text.split(/\s+/).length);
 const pad = (n: number, width = 4) => String(n).padStart(width, '0');
 
-/** Generates the synthetic conditions 2..n from the real one (n includes the real one). */
-export function syntheticConditions(real: ConditionContent, n: number): ConditionContent[] {
-  const realNames = new Set(wordsOf(`${real.name} ${real.aliases.join(' ')} ${real.id}`));
+/** Probability that a condition uses the clinical word of this frequency rank (0 = most frequent). */
+export const inclusionProbability = (rank: number): number => Math.max(0.005, 0.12 / (1 + rank / 10));
+
+const STOP_WORDS = new Set(ENGLISH_STOP_WORDS);
+
+/**
+ * Generates the synthetic conditions 2..n from the real one (n includes the real one); their
+ * vocabulary comes from `vocabulary` (the real condition files; `real` alone when not given).
+ */
+export function syntheticConditions(real: ConditionContent, n: number, vocabulary: ConditionContent[] = [real]): ConditionContent[] {
+  const realNames = new Set(vocabulary.flatMap((c) => wordsOf(`${c.name} ${c.aliases.join(' ')} ${c.id}`)));
   const counts = new Map<string, number>();
-  const allText = [real.summary, ...statementsOf(real).map(({ item }) => `${item.name} ${item.text}`), ...real.statistics.map((s) => s.text)];
+  const allText = vocabulary.flatMap((c) => [c.summary, ...statementsOf(c).map(({ item }) => `${item.name} ${item.text}`), ...c.statistics.map((s) => s.text)]);
   for (const t of allText) for (const w of wordsOf(t)) if (!realNames.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
-  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
-  const functionWords = weighted(new Map(ranked.slice(0, 50)));
-  const clinical = ranked.slice(50);
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const functionWords = weighted(new Map(ranked.filter(([w]) => STOP_WORDS.has(w))));
+  const clinical = ranked.filter(([w]) => !STOP_WORDS.has(w) && w.length > 2);
 
   const out: ConditionContent[] = [];
   for (let k = 2; k <= n; k++) {
     const r = rng(k * 7919);
     const id = `synthetic-${pad(k)}`;
     const name = `Synthetic condition ${pad(k)}`;
-    const topic = weighted(new Map(clinical.filter(() => r() < 0.15)));
+    const topic = weighted(new Map(clinical.filter((_, rank) => r() < inclusionProbability(rank))));
     const own = Array.from({ length: 40 }, () => Array.from({ length: 2 + Math.floor(r() * 2) }, () => SYLLABLES[Math.floor(r() * SYLLABLES.length)]).join(''));
     const text = (words: number, lead = name) => {
       const tokens = [lead];
@@ -217,10 +232,29 @@ export function syntheticConditions(real: ConditionContent, n: number): Conditio
 }
 
 /** Writes the synthetic conditions as `<id>.yaml` into `dir` (which must already hold the real file). */
-export function writeSyntheticCorpus(dir: string, real: ConditionContent, n: number): number {
+export function writeSyntheticCorpus(dir: string, real: ConditionContent, n: number, vocabulary: ConditionContent[] = [real]): number {
   mkdirSync(dir, { recursive: true });
-  const generated = syntheticConditions(real, n);
+  const generated = syntheticConditions(real, n, vocabulary);
   const header = '# SYNTHETIC benchmark data generated by bench/corpus.ts: not medical content, never served by default.\n';
   for (const c of generated) writeFileSync(join(dir, `${c.id}.yaml`), header + stringify(c, { lineWidth: 0 }));
   return generated.length;
+}
+
+/** The real condition the corpus is modelled on, and the one every scenario reads. */
+export const MODEL_CONDITION = 'calciphylaxis';
+
+/**
+ * The bench's content folder at `contentDir`: calciphylaxis and the consumer vocabulary copied
+ * from `realContentDir`, plus n−1 synthetic conditions whose words come from every real file.
+ * At n = 1 it is calciphylaxis alone, so both corpora serve the same model document.
+ */
+export function writeBenchContent(realContentDir: string, contentDir: string, n: number): void {
+  const all = loadContent(realContentDir).map((c) => c.content);
+  const real = all.find((c) => c.id === MODEL_CONDITION);
+  if (!real) throw new Error(`the bench corpus is modelled on ${MODEL_CONDITION}, which is missing from ${realContentDir}`);
+  mkdirSync(contentDir, { recursive: true });
+  cpSync(join(realContentDir, `${MODEL_CONDITION}.yaml`), join(contentDir, `${MODEL_CONDITION}.yaml`));
+  const vocabularyFile = join(realContentDir, '_vocabulary.yaml');
+  if (existsSync(vocabularyFile)) cpSync(vocabularyFile, join(contentDir, '_vocabulary.yaml'));
+  writeSyntheticCorpus(contentDir, real, n, all);
 }

@@ -5,29 +5,47 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { setPriority } from 'node:os';
 
 export interface HttpResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** [name, value, name, value, …] as received */
+  rawHeaders: string[];
   body: Buffer;
+}
+
+/** What bench/probe.mjs answers: responses finished, CPU microseconds and RSS of the server process. */
+export interface ProbeSample {
+  responses: number;
+  cpuUs: number;
+  rss: number;
+}
+
+/** One request of any method on a keep-alive agent or a fresh connection, bounded by a timeout. */
+export function httpRequest(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent | false; timeoutMs?: number } = {},
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    const req = request(url, { method: o.method ?? 'GET', headers: o.headers, agent: o.agent ?? false, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${o.method ?? 'GET'} ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
 }
 
 /** One GET on a fresh connection (no agent), bounded by a timeout. */
 export function httpGet(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return httpRequest(url, { headers, timeoutMs });
 }
 
 /** A port that was free a moment ago (the kernel picks it; the child binds it right after). */
@@ -72,6 +90,8 @@ export interface Child {
   /** Milliseconds from spawn to the first 200 on the readiness URL. */
   startMs: number;
   stderr: () => string;
+  /** The probe's reading (bench/probe.mjs); only for children spawned with `probe: true`. */
+  sample: () => Promise<ProbeSample>;
   stop: () => Promise<void>;
 }
 
@@ -84,6 +104,10 @@ export interface SpawnOptions {
   readyPath: string;
   port?: number;
   timeoutMs?: number;
+  /** Run this command instead of `node` (e.g. `npm`); it is then stopped as a process group. */
+  command?: string;
+  /** Open an IPC channel for bench/probe.mjs (which `args` must preload). */
+  probe?: boolean;
 }
 
 /**
@@ -93,7 +117,13 @@ export interface SpawnOptions {
 export async function spawnServer(o: SpawnOptions): Promise<Child> {
   const port = o.port ?? (await freePort());
   const started = performance.now();
-  const proc = spawn(process.execPath, o.args, { cwd: o.cwd, env: { ...o.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(o.command ?? process.execPath, o.args, {
+    cwd: o.cwd,
+    env: { ...o.env, PORT: String(port) },
+    stdio: o.probe ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
+    // A command such as npm starts node as its own child: both are stopped together.
+    detached: o.command !== undefined,
+  });
   let err = '';
   proc.stderr?.on('data', (c: Buffer) => {
     err = (err + c.toString()).slice(-4000);
@@ -128,13 +158,30 @@ export async function spawnServer(o: SpawnOptions): Promise<Child> {
   const stop = async () => {
     if (exited !== undefined) return;
     const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-    proc.kill('SIGTERM');
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        if (o.command !== undefined) process.kill(-pid, signal);
+        else proc.kill(signal);
+      } catch {
+        // already gone
+      }
+    };
+    kill('SIGTERM');
     // Graceful close first (a CPU profile is written on a clean exit); SIGKILL after 15 s.
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => kill('SIGKILL'), 15_000);
     await gone;
     clearTimeout(timer);
   };
-  return { name: o.name, proc, pid, port, base, startMs, stderr: () => err, stop };
+  const sample = () =>
+    new Promise<ProbeSample>((resolve, reject) => {
+      if (!o.probe || !proc.connected) {
+        reject(new Error(`${o.name}: no probe channel`));
+        return;
+      }
+      proc.once('message', (m) => resolve(m as ProbeSample));
+      proc.send('sample');
+    });
+  return { name: o.name, proc, pid, port, base, startMs, stderr: () => err, sample, stop };
 }
 
 /** Resident set size of a process in bytes (VmRSS), or 0 when it is gone. */
