@@ -294,6 +294,8 @@ describe('sources', () => {
     expect(source('deen-2019')).toMatchObject({ year: 2019, title: null, doi: null, pmid: null });
     expect(source('uk-calciphylaxis-study')).toMatchObject({ kind: 'registry', pmcid: 'PMC8494680', journal: null, doi: null, pmid: null });
     expect(source('unidentified-mortality-study')).toMatchObject({ attribution: 'unknown', title: null, doi: null, pmid: null });
+    // Authors and year read from a copy of the article; its PMID was not seen.
+    expect(source('int-arch-med-ulcers-case-report')).toMatchObject({ authors: ['Pujar T', 'Spinello IM'], year: 2009, doi: '10.1186/1755-7682-2-22', pmid: null });
   });
 });
 
