@@ -32,6 +32,7 @@ import factRoutes from './routes/facts.js';
 import contextRoutes from './routes/context.js';
 import auth from './plugins/auth.js';
 import changeRoutes from './routes/changes.js';
+import exportRoutes from './routes/export.js';
 import writeRoutes from './routes/writes/index.js';
 
 export interface BuildOptions {
@@ -122,6 +123,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(searchRoutes, { prefix: API_PREFIX });
   await app.register(contextRoutes, { prefix: API_PREFIX });
   await app.register(changeRoutes, { prefix: API_PREFIX });
+  await app.register(exportRoutes, { prefix: API_PREFIX });
   await app.register(writeRoutes, { prefix: API_PREFIX, config });
 
   return app;

@@ -29,6 +29,11 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_REVALIDATE_MAX: Type.Optional(
     Type.Integer({ minimum: 1, description: 'Conditional GETs answered 304 per client per window, a budget of their own (default 10 × RATE_LIMIT_MAX)' }),
   ),
+  RATE_LIMIT_EXPORT_MAX: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'Bulk exports (GET /v1/export) per client per window, a budget of their own: an export does not count against RATE_LIMIT_MAX',
+  }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60000, description: 'Rate-limit window in milliseconds' }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 above this event-loop delay (0 = off)' }),
@@ -54,6 +59,7 @@ export interface Config {
   rateLimitMax: number;
   /** Budget for revalidations (conditional GETs that end in 304), apart from rateLimitMax. */
   rateLimitRevalidateMax: number;
+  rateLimitExportMax: number;
   rateLimitWindowMs: number;
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   maxEventLoopDelayMs: number;
@@ -92,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitMax: e.RATE_LIMIT_MAX,
     rateLimitRevalidateMax: e.RATE_LIMIT_REVALIDATE_MAX ?? 10 * e.RATE_LIMIT_MAX,
+    rateLimitExportMax: e.RATE_LIMIT_EXPORT_MAX,
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,

@@ -439,7 +439,7 @@ function walk(value: unknown, pools: Pools, key = ''): void {
 }
 
 beforeAll(async () => {
-  ctx = await buildTestApp({ env: { RATE_LIMIT_MAX: '1000000', MAX_EVENT_LOOP_DELAY_MS: '0' } });
+  ctx = await buildTestApp({ env: { RATE_LIMIT_MAX: '1000000', RATE_LIMIT_EXPORT_MAX: '1000000', MAX_EVENT_LOOP_DELAY_MS: '0' } });
   pools = { strings: [], byKey: new Map(), idsByCollection: new Map(), objects: [] };
   // Every parameterless GET collection, read in full (ids) and with a small page (cursors).
   for (const { path, op } of readOps) {

@@ -588,6 +588,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every condition document in one response (NDJSON), or those changed since a feed cursor
+         * @description For mirrors: the first copy in one request instead of about 115 per condition. The body is NDJSON (`application/x-ndjson`), one line per condition in id order, each line byte-identical to the JSON body of `GET /v1/conditions/{id}`; gzip when Accept-Encoding allows it. `X-Resume-Cursor` is the change-feed position the export is current to: keep it and poll `GET /v1/changes?since=` for later changes, or call this again with `?since=` to get the documents changed after it. With `since`, a condition deleted after the cursor is the line `{"id":"<id>","deleted":true}`. A cursor that is not one is a 400, one from before a rebuild of the database a 410, as on the feed. Strong ETag (If-None-Match gives 304). Exports have a rate-limit budget of their own (RATE_LIMIT_EXPORT_MAX per window) and do not count against the per-request limit.
+         */
+        get: operations["exportConditions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conditions/{id}/codes": {
         parameters: {
             query?: never;
@@ -12061,6 +12081,168 @@ export interface operations {
             };
             /** @description URI Too Long: a path parameter is longer than 200 characters */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfterIfKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportConditions: {
+        parameters: {
+            query?: {
+                /** @description A resumeCursor or nextCursor from the change feed, or X-Resume-Cursor from an earlier export; omit for every document */
+                since?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
+                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
+                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description NDJSON: one condition document per line (the body of GET /v1/conditions/{id}, schema Condition), or with `since` a tombstone `{"id": string, "deleted": true}` for a deleted condition. Headers X-Dataset-Version and X-Resume-Cursor. */
+            200: {
+                headers: {
+                    /** @description The dataset version, as in GET /v1/meta */
+                    "X-Dataset-Version"?: string;
+                    /** @description Change-feed cursor this export is current to: pass it as ?since= to /v1/changes or /v1/export */
+                    "X-Resume-Cursor"?: string;
+                    /** @description Present when the body is gzip-compressed (Accept-Encoding: gzip) */
+                    "Content-Encoding"?: "gzip";
+                    /** @description `Accept-Encoding` (the body is gzip or not by it), and `Origin` with a CORS allow-list */
+                    Vary?: string;
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Not Modified: the representation you hold (If-None-Match) is current. No body; ETag, Cache-Control and Vary as the 200 would send them */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, served as application/problem+json */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not carry the current ETag (or If-None-Match matches it, on a write) */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

@@ -11,6 +11,8 @@ export const MARKDOWN_TYPE = 'text/markdown';
 export const JSONLD_TYPE = 'application/ld+json';
 export const FHIR_TYPE = 'application/fhir+json';
 export const CSV_TYPE = 'text/csv';
+/** Newline-delimited JSON: one JSON text per line (the bulk export). */
+export const NDJSON_TYPE = 'application/x-ndjson';
 
 export const FORMATS = { json: JSON_TYPE, markdown: MARKDOWN_TYPE, jsonld: JSONLD_TYPE, fhir: FHIR_TYPE, csv: CSV_TYPE } as const;
 export type FormatName = keyof typeof FORMATS;

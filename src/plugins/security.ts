@@ -12,6 +12,11 @@
  *   the first budget, and refused with 429 when that budget is spent. So a mirror that checks
  *   thousands of unchanged documents is not throttled like a client fetching them, while a stale or
  *   made-up If-None-Match buys no extra full responses.
+ * - Bulk exports (routes with `config.rateLimitBudget: 'export'`, GET /v1/export): RATE_LIMIT_EXPORT_MAX
+ *   per window (10 by default), and nothing else. One export replaces a crawl of every document
+ *   (about 115 requests per condition), so charging it to the per-request budget would make the
+ *   cheapest way to mirror the data the one that is refused; a budget of its own still bounds how
+ *   often one client can make the server stream the whole corpus.
  * A 304 still has a price, not none: it costs the server the route, a version lookup and, for the
  *   lists, assembling and hashing the body to compare its ETag. Uncounted, revalidations would be
  *   an unlimited way to make the server do that work; a budget ten times larger keeps them cheap
@@ -28,6 +33,10 @@ import type { Config } from '../config.js';
 import { HttpProblem } from '../http/problems.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `export`: charged to the export budget only (see above). */
+    rateLimitBudget?: 'export';
+  }
   interface FastifyRequest {
     /** A conditional GET admitted on the revalidation budget: charged to the full budget unless it ends in 304. */
     chargeIfFull: boolean;
@@ -50,6 +59,7 @@ async function rateLimits(app: FastifyInstance, config: Config): Promise<void> {
   const timeWindow = config.rateLimitWindowMs;
   const full = app.createRateLimit({ max: config.rateLimitMax, timeWindow });
   const revalidations = app.createRateLimit({ max: config.rateLimitRevalidateMax, timeWindow });
+  const exports = app.createRateLimit({ max: config.rateLimitExportMax, timeWindow });
   app.decorateRequest('chargeIfFull', false);
 
   const report = (reply: FastifyReply, state: LimitState) => {
@@ -75,6 +85,13 @@ async function rateLimits(app: FastifyInstance, config: Config): Promise<void> {
 
   app.addHook('onRequest', async (request, reply) => {
     if (exempt(request)) return;
+    if (request.routeOptions.config.rateLimitBudget === 'export') {
+      const state = await exports(request);
+      if (state.isAllowed) return;
+      if (state.isExceeded) throw refuse(reply, state, 'exports');
+      report(reply, state);
+      return;
+    }
     if (!conditional(request)) {
       const state = await full(request);
       if (state.isAllowed) return;
@@ -149,7 +166,7 @@ export default fp<{ config: Config }>(
       origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Accept', 'Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key'],
-      exposedHeaders: ['ETag', 'Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'X-Request-Id', 'Idempotent-Replayed'],
+      exposedHeaders: ['ETag', 'Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'X-Request-Id', 'Idempotent-Replayed', 'X-Dataset-Version', 'X-Resume-Cursor'],
       maxAge: 600,
       // A bare OPTIONS (no preflight headers) falls through to the 404/405 problem handlers.
       strictPreflight: false,

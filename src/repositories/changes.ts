@@ -91,12 +91,25 @@ export function createChangesRepository(db: Sqlite) {
     `SELECT * FROM revisions WHERE entity_type IN (SELECT value FROM json_each(?)) AND entity_id = ? AND seq < ?
      ORDER BY seq DESC LIMIT ?`,
   );
+  const touched = db.prepare<[number], Pick<ChangeRow, 'entity_type' | 'entity_id' | 'condition_id' | 'action'>>(
+    // The last action per entity: a create then delete of one entity is one delete.
+    'SELECT entity_type, entity_id, condition_id, action FROM changes WHERE seq IN (SELECT max(seq) FROM changes WHERE seq > ? GROUP BY entity_type, entity_id)',
+  );
+  const lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes');
   const builtAt = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'builtAt'");
 
   return {
     /** Changes after `afterSeq`, oldest first. */
     since(afterSeq: number, limit: number): ChangeRecord[] {
       return since.all(afterSeq, limit).map(toChange);
+    },
+    /** Every entity changed after `afterSeq`, once, with its last action (for exports since a cursor). */
+    touchedSince(afterSeq: number): Pick<ChangeRecord, 'entityType' | 'entityId' | 'conditionId' | 'action'>[] {
+      return touched.all(afterSeq).map((r) => ({ entityType: r.entity_type, entityId: r.entity_id, conditionId: r.condition_id, action: r.action }));
+    },
+    /** The seq of the last committed change (0 when there is none). */
+    lastSeq(): number {
+      return lastSeq.get()?.seq ?? 0;
     },
     /** Revisions of one entity, newest first, older than `beforeSeq` when given. */
     revisions(types: readonly EntityType[], entityId: string, page: { beforeSeq?: number; limit: number }): RevisionRecord[] {

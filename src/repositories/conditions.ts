@@ -44,6 +44,7 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
             OR EXISTS (SELECT 1 FROM condition_aliases a WHERE a.condition_id = c.id AND instr(lower(a.alias), lower(@q)) > 0))
      ORDER BY c.id LIMIT @limit`,
   );
+  const allIds = db.prepare<[], { id: string }>('SELECT id FROM conditions ORDER BY id');
   const versionOf = db.prepare<[string], { version: number; last_reviewed: string }>('SELECT version, last_reviewed FROM conditions WHERE id = ?');
   // Versions by condition id (a few dozen bytes per condition), for the current content epoch: see version() below.
   const rememberedVersions = perEpoch(contentEpoch(db), () => new Map<string, { version: number; lastReviewed: string }>());
@@ -157,6 +158,10 @@ export function createConditionsRepository(db: Sqlite, sources: SourcesRepositor
           lastReviewed: r.last_reviewed,
           url: links.condition(r.id),
         }));
+    },
+    /** Every condition id, in id order. */
+    ids(): string[] {
+      return allIds.all().map((r) => r.id);
     },
     /** The whole document, or undefined when there is no such condition. */
     document(id: string): Condition | undefined {

@@ -10,10 +10,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ENTITY_TYPES, type EntityType } from '../content/entities.js';
-import { decodeCursor, encodeCursor, paginate, type CursorDecoder } from '../http/pagination.js';
+import { createFeedCursors } from '../http/feedCursors.js';
+import { decodeCursor, paginate, type CursorDecoder } from '../http/pagination.js';
 import { links } from '../http/links.js';
-import { BadRequest, HttpProblem, NotFound } from '../http/problems.js';
-import { contentHash } from '../http/renderCache.js';
+import { BadRequest, NotFound } from '../http/problems.js';
 import type { ChangeRecord, RevisionRecord } from '../repositories/changes.js';
 import { ConditionIdParam, FactIdParam, SourceIdParam, StatisticIdParam, TreatmentIdParam } from '../schemas/params.js';
 import { DEFAULT_LIMIT, Nullable, PageSchema, ProblemSchema, StringEnum, pageQuery, problemResponses, ref } from '../schemas/common.js';
@@ -80,19 +80,8 @@ const seqCursor: CursorDecoder<number> = (cursor) => {
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { changes } = app.repos;
 
-  /** Cursors carry the history they belong to; `k` is `<epoch>.<seq>`. */
-  const epoch = () => contentHash(changes.epoch()).slice(0, 8);
-  const cursorOf = (seq: number) => encodeCursor(`${epoch()}.${seq}`);
-  function seqOf(cursor: string | undefined, name: string): number {
-    if (cursor === undefined) return 0;
-    const key = decodeCursor(cursor);
-    const match = typeof key === 'string' ? /^([A-Za-z0-9_-]+)\.(\d+)$/.exec(key) : null;
-    if (!match) throw new BadRequest('The cursor is not valid. Use a cursor from a previous response unchanged.', [{ path: `/querystring/${name}`, message: 'not a cursor issued by this endpoint' }]);
-    if (match[1] !== epoch()) {
-      throw new HttpProblem(410, '/problems/feed-reset', 'Gone', 'The database was rebuilt since this cursor was issued, so its history started over: read the feed again from the start.');
-    }
-    return Number(match[2]);
-  }
+  // Cursors carry the history they belong to (shared with GET /v1/export).
+  const { cursorOf, keyOf, seqOf } = createFeedCursors(changes);
 
   app.get(
     '/changes',
@@ -139,7 +128,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         reply,
         { cursor: given, limit, decode: (c) => seqOf(c, name), linkParam: 'since' },
         (after = 0, n) => changes.since(after, n),
-        (last) => `${epoch()}.${last.seq}`,
+        (last) => keyOf(last.seq),
       );
       const last = page.data[page.data.length - 1];
       // Where to poll from next, even when nothing follows now.
