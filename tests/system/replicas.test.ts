@@ -110,7 +110,8 @@ async function askBoth(url: string, accept?: string): Promise<Answer> {
 }
 
 function nextCursorOf(answer: Answer): string | null {
-  if (answer.status !== 200 || !String(answer.headers['content-type']).includes('json')) return null;
+  // JSON bodies only (application/json, +json): NDJSON (the export) has no page.
+  if (answer.status !== 200 || !/^application\/(?:[\w.-]+\+)?json\b/.test(String(answer.headers['content-type']))) return null;
   const body = JSON.parse(answer.body.toString('utf8')) as { page?: { nextCursor?: string | null } };
   return body.page?.nextCursor ?? null;
 }
