@@ -277,6 +277,11 @@ export const changes = sqliteTable('changes', {
   /** The condition's version after this change; null when the condition itself is gone. */
   conditionVersion: integer('condition_version'),
   at: text('at').notNull(),
+  /**
+   * JSON array of the URLs whose representation the write changed (src/curation/affects.ts); null
+   * for the build's entries, whose URLs follow from the entity (builtEntityAffects).
+   */
+  affects: text('affects'),
 });
 
 /** Responses of successful creates by (API key, Idempotency-Key), replayed when a POST is retried. */

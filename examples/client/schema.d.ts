@@ -11067,6 +11067,19 @@ export interface operations {
                             url: string;
                             /** @description Its revision history; the revision with this seq holds the content before and after */
                             revisions: string;
+                            /**
+                             * @description Every URL whose representation this change altered (the same list on every entry of one write): the entity, its condition document and sections, the lists it appears in (`/v1/facts`, `/v1/statistics?condition=…`, …), what shows it elsewhere (citing items, treatments whose evidence it is, code lookups) and `/v1/meta`. A URL stands for all its representations (Accept or `?format=`); a list URL for all its pages, any `limit`, and any narrower filter of it. Re-fetch each with If-None-Match; a 404 means it is gone. Search and context answers and revision histories are not listed.
+                             * @example [
+                             *       "/v1/conditions/calciphylaxis",
+                             *       "/v1/conditions/calciphylaxis/statistics",
+                             *       "/v1/facts/calciphylaxis.stat.usage-sodium-thiosulfate",
+                             *       "/v1/meta",
+                             *       "/v1/statistics",
+                             *       "/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate",
+                             *       "/v1/statistics?condition=calciphylaxis"
+                             *     ]
+                             */
+                            affects: string[];
                         }[];
                         page: {
                             nextCursor: string | null;

@@ -15,7 +15,8 @@
  *    and version.
  * 4. The operation computes whole conditions after the change; they are validated with the rules
  *    of `kb validate` (content schema, then the referential checks over the whole corpus).
- * 5. The writes repository stores rows, versions, revisions and the change feed.
+ * 5. The writes repository stores rows, versions, revisions and the change feed; each feed entry
+ *    lists in `affects` every URL whose representation the write changed (curation/affects.ts).
  * 6. The answer is the resource's representation after the commit (so a client can chain the
  *    next write's `If-Match` without another request). Caches need no telling: they are keyed by
  *    the content epoch, which the commit moved on.
@@ -32,6 +33,7 @@ import type { Repositories } from '../repositories/index.js';
 import type { CommitResult, ConditionWrite } from '../repositories/writes.js';
 import type { CodeBody, ConditionBody, ConditionPatch, FactBody, FactPatch, SourceBody, SourcePatch, StatisticBody, StatisticPatch, TreatmentPatch } from './bodies.js';
 import { links } from '../http/links.js';
+import { affectedUrls } from './affects.js';
 import { ifMatchPasses, ifNoneMatchPasses, parseEntityTags } from '../http/conditional.js';
 import { etagOf } from '../http/renderCache.js';
 
@@ -285,7 +287,10 @@ export function createCurationService(repos: Pick<Repositories, 'writes' | 'idem
       else after.delete(w.id);
     }
     validate(plan, after);
-    return { result: writes.commit(plan.writes, [...after.values()], ctx.actorKeyId, new Date().toISOString()) };
+    // Computed from the content before and after, inside the transaction: the feed entry and the
+    // change it describes commit together.
+    const affects = affectedUrls(corpus, after, plan.writes.map((w) => w.id));
+    return { result: writes.commit(plan.writes, [...after.values()], ctx.actorKeyId, new Date().toISOString(), affects) };
   }
 
   function answerOf(op: Operation, result: CommitResult): Answer {

@@ -23,6 +23,8 @@ export const links = {
   treatment: (id: string) => `${API_PREFIX}/treatments/${segment(id)}`,
   statistic: (id: string) => `${API_PREFIX}/statistics/${segment(id)}`,
   source: (id: string) => `${API_PREFIX}/sources/${segment(id)}`,
+  /** The path form of a code lookup; `code` as stored (upper case, with the ICD dot). */
+  code: (system: string, code: string) => `${API_PREFIX}/codes/${segment(system)}/${segment(code)}`,
 
   /**
    * The resource that serves an item in full. Treatments and statistics have their own endpoints

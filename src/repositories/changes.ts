@@ -21,6 +21,10 @@ export interface ChangeRecord {
   version: number;
   conditionVersion: number | null;
   at: string;
+  /** The URLs the write changed; null for the build's entries (see `after`). */
+  affects: string[] | null;
+  /** The entity after the change, for the build's entries only (their URLs follow from it). */
+  after: unknown;
 }
 
 export interface RevisionRecord {
@@ -45,6 +49,8 @@ interface ChangeRow {
   version: number;
   condition_version: number | null;
   at: string;
+  affects: string | null;
+  built_after: string | null;
 }
 
 interface RevisionRow {
@@ -69,6 +75,8 @@ const toChange = (r: ChangeRow): ChangeRecord => ({
   version: r.version,
   conditionVersion: r.condition_version,
   at: r.at,
+  affects: r.affects === null ? null : (JSON.parse(r.affects) as string[]),
+  after: r.built_after === null ? null : (JSON.parse(r.built_after) as unknown),
 });
 
 const toRevision = (r: RevisionRow): RevisionRecord => ({
@@ -85,7 +93,11 @@ const toRevision = (r: RevisionRow): RevisionRecord => ({
 });
 
 export function createChangesRepository(db: Sqlite) {
-  const since = db.prepare<[number, number], ChangeRow>('SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?');
+  // The revision's content only where the entry has no stored `affects` (the build's entries).
+  const since = db.prepare<[number, number], ChangeRow>(
+    `SELECT c.*, CASE WHEN c.affects IS NULL THEN r.after END AS built_after
+     FROM changes c LEFT JOIN revisions r ON r.seq = c.seq WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+  );
   // Newest first; `types` is a JSON array so one statement serves facts (statements + statistics).
   const revisions = db.prepare<[string, string, number, number], RevisionRow>(
     `SELECT * FROM revisions WHERE entity_type IN (SELECT value FROM json_each(?)) AND entity_id = ? AND seq < ?

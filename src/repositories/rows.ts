@@ -479,6 +479,8 @@ export interface HistoryEvent {
   at: string;
   before: unknown;
   after: unknown;
+  /** The URLs the write changed (curated writes); absent for the build's events. */
+  affects?: readonly string[];
 }
 
 /**
@@ -491,15 +493,15 @@ export function createHistoryWriter(db: Sqlite) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // The change takes its revision's seq, so a feed entry names the revision that explains it.
-  const change = db.prepare<[number, string, string, string, string, number, number | null, string]>(
-    'INSERT INTO changes (seq, entity_type, entity_id, condition_id, action, version, condition_version, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  const change = db.prepare<[number, string, string, string, string, number, number | null, string, string | null]>(
+    'INSERT INTO changes (seq, entity_type, entity_id, condition_id, action, version, condition_version, at, affects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   return (e: HistoryEvent): number => {
     const seq = Number(
       revision.run(e.entityType, e.entityId, e.conditionId, e.version, e.action, e.actorKeyId, e.at, json(e.before), json(e.after)).lastInsertRowid,
     );
-    change.run(seq, e.entityType, e.entityId, e.conditionId, e.action, e.version, e.conditionVersion, e.at);
+    change.run(seq, e.entityType, e.entityId, e.conditionId, e.action, e.version, e.conditionVersion, e.at, e.affects ? JSON.stringify(e.affects) : null);
     return seq;
   };
 }

@@ -118,7 +118,7 @@ export function createWritesRepository(db: Sqlite) {
     q.deleteCondition.run(id);
   }
 
-  const commit = db.transaction((writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string) => {
+  const commit = db.transaction((writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string, affects: readonly string[] | undefined) => {
     db.pragma('defer_foreign_keys = ON');
     const before = writes.flatMap((w) => (w.before ? entitiesOf(w.before) : []));
     const after = writes.flatMap((w) => (w.after ? entitiesOf(canonicalCondition(w.after)) : []));
@@ -212,6 +212,8 @@ export function createWritesRepository(db: Sqlite) {
         at,
         before: d.before?.content ?? null,
         after: d.after?.content ?? null,
+        // Every entry of the write lists all it changed: a URL often changed through several entities.
+        ...(affects ? { affects } : {}),
       });
       changes.push({ seq, entityType: d.type, entityId: d.id, conditionId: entity.conditionId, action: d.action, version, conditionVersion });
     }
@@ -234,11 +236,14 @@ export function createWritesRepository(db: Sqlite) {
       if (cached?.epoch !== now) cached = { epoch: now, corpus: load() };
       return new Map(cached.corpus);
     },
-    /** Stores a validated write in one transaction (a savepoint inside `transaction`); see the module comment. */
-    commit(writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string): CommitResult {
+    /**
+     * Stores a validated write in one transaction (a savepoint inside `transaction`); see the module
+     * comment. `affects` (the URLs the write changes) is recorded on each of its change-feed entries.
+     */
+    commit(writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string, affects?: readonly string[]): CommitResult {
       const nested = db.inTransaction;
       try {
-        const { result, final } = commit(writes, corpusAfter, actorKeyId, at);
+        const { result, final } = commit(writes, corpusAfter, actorKeyId, at, affects);
         const corpus = final ? new Map(final.map((c) => [c.id, c])) : undefined;
         // Only once committed for good: the cache must never hold what was rolled back.
         if (nested) pending = corpus ?? pending;

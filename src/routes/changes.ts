@@ -13,6 +13,7 @@ import { ENTITY_TYPES, type EntityType } from '../content/entities.js';
 import { createFeedCursors } from '../http/feedCursors.js';
 import { decodeCursor, paginate, type CursorDecoder } from '../http/pagination.js';
 import { links } from '../http/links.js';
+import { builtEntityAffects } from '../curation/affects.js';
 import { BadRequest, NotFound } from '../http/problems.js';
 import type { ChangeRecord, RevisionRecord } from '../repositories/changes.js';
 import { ConditionIdParam, FactIdParam, SourceIdParam, StatisticIdParam, TreatmentIdParam } from '../schemas/params.js';
@@ -33,6 +34,25 @@ const ChangeSchema = Type.Object(
     at: Type.String({ description: 'When the change was committed (ISO 8601)' }),
     url: Type.String({ description: 'Where the entity is served (404 after a delete)', examples: ['/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate'] }),
     revisions: Type.String({ description: 'Its revision history; the revision with this seq holds the content before and after' }),
+    affects: Type.Array(Type.String(), {
+      description:
+        'Every URL whose representation this change altered (the same list on every entry of one write): the entity, its condition ' +
+        'document and sections, the lists it appears in (`/v1/facts`, `/v1/statistics?condition=…`, …), what shows it elsewhere (citing ' +
+        'items, treatments whose evidence it is, code lookups) and `/v1/meta`. A URL stands for all its representations (Accept or ' +
+        '`?format=`); a list URL for all its pages, any `limit`, and any narrower filter of it. Re-fetch each with If-None-Match; ' +
+        'a 404 means it is gone. Search and context answers and revision histories are not listed.',
+      examples: [
+        [
+          '/v1/conditions/calciphylaxis',
+          '/v1/conditions/calciphylaxis/statistics',
+          '/v1/facts/calciphylaxis.stat.usage-sodium-thiosulfate',
+          '/v1/meta',
+          '/v1/statistics',
+          '/v1/statistics/calciphylaxis.stat.usage-sodium-thiosulfate',
+          '/v1/statistics?condition=calciphylaxis',
+        ],
+      ],
+    }),
   },
   { title: 'Change' },
 );
@@ -212,6 +232,7 @@ function presentChange(c: ChangeRecord) {
     at: c.at,
     url: urlOf(c),
     revisions: revisionsUrlOf(c),
+    affects: c.affects ?? builtEntityAffects(c.entityType, c.entityId, c.conditionId, c.after),
   };
 }
 
