@@ -101,6 +101,14 @@ export function syntheticConditions(real: ConditionContent, n: number, vocabular
       }
       return `${tokens.join(' ')}.`;
     };
+    // A text like a real one: its word count, and never longer than it (the real one is within
+    // the schema's length limit; invented words can be longer than the words they stand for).
+    const like = (model: string) => {
+      const t = text(wordCount(model));
+      if (t.length <= model.length) return t;
+      const cut = t.slice(0, Math.max(1, model.length - 1));
+      return `${cut.slice(0, cut.lastIndexOf(' ') > 0 ? cut.lastIndexOf(' ') : cut.length)}.`;
+    };
     const title = (words: number) => {
       const t = text(Math.max(2, words), '').trim().replace(/\.$/, '');
       return t.charAt(0).toUpperCase() + t.slice(1);
@@ -141,7 +149,7 @@ export function syntheticConditions(real: ConditionContent, n: number, vocabular
         return {
           id: `${id}.${kind}.item-${pad(i + 1, 2)}`,
           name: title(model ? wordCount(model.name) : 3),
-          text: text(model ? wordCount(model.text) : 25),
+          text: model ? like(model.text) : text(25),
           sources: cite(),
           confidence: (['high', 'medium', 'low'] as const)[Math.floor(r() * 3)] ?? 'medium',
           ...extra(i, model),
@@ -151,9 +159,9 @@ export function syntheticConditions(real: ConditionContent, n: number, vocabular
     const treatments = sized(real.treatments, 10, 'treatment', (_i, m) => ({
       type: m?.type ?? 'medication',
       route: m?.route ?? null,
-      goal: m?.goal ? text(wordCount(m.goal)) : null,
+      goal: m?.goal ? like(m.goal) : null,
       regulatoryStatus: m?.regulatoryStatus ?? 'unknown',
-      regulatoryNote: m?.regulatoryNote ? text(wordCount(m.regulatoryNote)) : null,
+      regulatoryNote: m?.regulatoryNote ? like(m.regulatoryNote) : null,
       codes: [],
     })) as ConditionContent['treatments'];
 
@@ -184,7 +192,7 @@ export function syntheticConditions(real: ConditionContent, n: number, vocabular
         certainty: 'not-assessed',
         certaintyBasis: null,
         treatment,
-        text: text(model ? wordCount(model.text) : 25),
+        text: model ? like(model.text) : text(25),
         sources,
         confidence: 'medium',
       };
@@ -210,8 +218,8 @@ export function syntheticConditions(real: ConditionContent, n: number, vocabular
       complications: sized(real.complications, real.complications.length, 'complication', () => ({})),
       diagnosis: sized(real.diagnosis, real.diagnosis.length, 'diagnosis', (_i, m) => ({
         method: m?.method ?? 'clinical',
-        purpose: text(m ? wordCount(m.purpose) : 12),
-        risks: m?.risks ? text(wordCount(m.risks)) : null,
+        purpose: m ? like(m.purpose) : text(12),
+        risks: m?.risks ? like(m.risks) : null,
       })) as ConditionContent['diagnosis'],
       treatments,
       prognosis: sized(real.prognosis, real.prognosis.length, 'prognosis', () => ({})),
