@@ -56,31 +56,50 @@ interface FactRow {
 }
 
 /** A statistic has no name of its own: its measure and outcome (or population) label it. */
-const STATISTIC_NAME = `upper(substr(t.measure, 1, 1)) || replace(substr(t.measure, 2), '-', ' ') || ': ' || coalesce(t.outcome, t.population)
-  || coalesce(' at ' || t.timepoint, '')`;
+const STATISTIC_NAME = `upper(substr(x.measure, 1, 1)) || replace(substr(x.measure, 2), '-', ' ') || ': ' || coalesce(x.outcome, x.population)
+  || coalesce(' at ' || x.timepoint, '')`;
 
-const FACTS = `
-  SELECT s.id, s.condition_id, s.section, s.name, s.text, s.confidence, 'statement' AS entity_type FROM statements s
-  UNION ALL
-  SELECT t.id, t.condition_id, 'statistics', ${STATISTIC_NAME}, t.text, t.confidence, 'statistic' FROM statistics t`;
+type Shape = { [K in 'condition' | 'section' | 'confidence' | 'match' | 'after' | 'id']?: boolean } & {
+  /** Which table a section filter can match: statements, statistics, or (no section filter) both. */
+  table?: 'statements' | 'statistics';
+};
 
-type Shape = { [K in 'condition' | 'section' | 'confidence' | 'match' | 'after' | 'id']?: boolean };
-
-function factsSql(shape: Shape): string {
-  const where = [
-    shape.id ? 'f.id = @id' : null,
-    shape.condition ? 'f.condition_id = @condition' : null,
-    shape.section ? 'f.section = @section' : null,
-    shape.confidence ? 'f.confidence = @confidence' : null,
+/** The filters of one branch of the union, on its own table's columns (`x`). */
+function branchWhere(shape: Shape, section: string | null): string[] {
+  return [
+    shape.id ? 'x.id = @id' : null,
+    shape.condition ? 'x.condition_id = @condition' : null,
+    shape.section && section ? `${section} = @section` : null,
+    shape.confidence ? 'x.confidence = @confidence' : null,
     // The FTS query language looks at names and text only, as it always did.
-    shape.match ? "f.id IN (SELECT entity_id FROM search_index WHERE search_index MATCH '{title body} : (' || @match || ')' AND kind <> 'condition')" : null,
-    shape.after ? 'f.id > @after' : null,
+    shape.match ? "x.id IN (SELECT entity_id FROM search_index WHERE search_index MATCH '{title body} : (' || @match || ')' AND kind <> 'condition')" : null,
+    shape.after ? 'x.id > @after' : null,
   ].filter((c): c is string => c !== null);
+}
+
+/**
+ * Statements and statistics as one list ordered by id. Each table is filtered and cut to the page
+ * on its own (in id order, by its primary key) before the two are merged: the page of the union
+ * is within the first `limit` rows of each, and SQLite then never scans or sorts a whole table
+ * (a section filter over the union scanned every row of both: 46 ms at 1,000 conditions, 1 ms now).
+ */
+function factsSql(shape: Shape): string {
+  const page = shape.id ? '' : 'ORDER BY x.id LIMIT @limit';
+  const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+  const branches = [
+    shape.table !== 'statistics'
+      ? `SELECT * FROM (SELECT x.id, x.condition_id, x.section, x.name, x.text, x.confidence, 'statement' AS entity_type FROM statements x
+           ${where(branchWhere(shape, 'x.section'))} ${page})`
+      : null,
+    shape.table !== 'statements'
+      ? `SELECT * FROM (SELECT x.id, x.condition_id, 'statistics' AS section, ${STATISTIC_NAME} AS name, x.text, x.confidence, 'statistic' AS entity_type FROM statistics x
+           ${where(branchWhere(shape, null))} ${page})`
+      : null,
+  ].filter((b): b is string => b !== null);
   return `SELECT f.id, f.condition_id, c.name AS condition_name, c.last_reviewed, f.section, f.name, f.text, f.confidence, f.entity_type,
       (SELECT json_group_array(json_array(source_id, locator)) FROM (
          SELECT source_id, locator FROM citations WHERE entity_type = f.entity_type AND entity_id = f.id ORDER BY position)) AS source_ids
-    FROM (${FACTS}) f JOIN conditions c ON c.id = f.condition_id
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    FROM (${branches.join(' UNION ALL ')}) f JOIN conditions c ON c.id = f.condition_id
     ORDER BY f.id ${shape.id ? '' : 'LIMIT @limit'}`;
 }
 
@@ -137,6 +156,7 @@ export function createFactsRepository(db: Sqlite, sources: SourcesRepository) {
         confidence: 'confidence' in params,
         match: 'match' in params,
         after: 'after' in params,
+        table: params.section === undefined ? undefined : params.section === 'statistics' ? 'statistics' : 'statements',
       };
       try {
         return prepared(shape).all(params).map(present);
