@@ -3,6 +3,7 @@
  * that the one presenter of the conditions repository (`presentStatistic`) shapes them: a
  * statistic read here is byte-for-byte the one in its condition document.
  */
+import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
 import { MEASURE_FAMILIES, CONFIDENCE_LEVELS, CERTAINTY_LEVELS, citationContent, type Confidence, type StatisticContent } from '../content/schema.js';
 import type { Statistic } from '../schemas/statistic.js';
@@ -64,22 +65,41 @@ const SELECT = `SELECT ${selectColumns(t.statistics, 'st')}, c.last_reviewed, t.
   LEFT JOIN statements t ON t.id = st.treatment_id
   LEFT JOIN sources ps ON ps.id = st.primary_source_id`;
 
+/**
+ * Each filter's condition; a list query holds only the filters in use. A condition or treatment
+ * picks out a handful of rows, so those use their index; the others (`+` keeps SQLite off an
+ * index) match many rows across conditions, and reading in id order until the page is full stops
+ * early, where an index on `measure` would gather and sort every mortality figure of the corpus.
+ */
+const FILTERS: Record<Exclude<keyof ListParams, 'limit'>, string> = {
+  after: 'st.id > @after',
+  condition: 'st.condition_id = @condition',
+  treatment: 'st.treatment_id = @treatment',
+  measures: '+st.measure IN (SELECT value FROM json_each(@measures))',
+  confidences: '+st.confidence IN (SELECT value FROM json_each(@confidences))',
+  estimateType: '+st.estimate_type = @estimateType',
+  studyDesign: '+st.study_design = @studyDesign',
+  certainties: '+st.certainty IN (SELECT value FROM json_each(@certainties))',
+  studyType: '+ps.kind = @studyType',
+  yearFrom: '+ps.year >= @yearFrom',
+  yearTo: '+ps.year <= @yearTo',
+};
+
 export function createStatisticsRepository(db: Sqlite) {
-  const list = db.prepare<[ListParams], Row>(
-    `${SELECT}
-     WHERE (@after IS NULL OR st.id > @after)
-       AND (@condition IS NULL OR st.condition_id = @condition)
-       AND (@treatment IS NULL OR st.treatment_id = @treatment)
-       AND (@measures IS NULL OR st.measure IN (SELECT value FROM json_each(@measures)))
-       AND (@confidences IS NULL OR st.confidence IN (SELECT value FROM json_each(@confidences)))
-       AND (@estimateType IS NULL OR st.estimate_type = @estimateType)
-       AND (@studyDesign IS NULL OR st.study_design = @studyDesign)
-       AND (@certainties IS NULL OR st.certainty IN (SELECT value FROM json_each(@certainties)))
-       AND (@studyType IS NULL OR ps.kind = @studyType)
-       AND (@yearFrom IS NULL OR ps.year >= @yearFrom)
-       AND (@yearTo IS NULL OR ps.year <= @yearTo)
-     ORDER BY st.id LIMIT @limit`,
-  );
+  // One prepared statement per combination of filters in use, made on first use: a fixed
+  // statement with `(@x IS NULL OR ...)` for every filter hid the indexes from the planner, so a
+  // condition's figures were found by scanning every statistic (7 ms at 1,000 conditions).
+  const lists = new Map<string, Statement<[Record<string, string | number | null>], Row>>();
+  function listStatement(used: (keyof typeof FILTERS)[]) {
+    const key = used.join(',');
+    let statement = lists.get(key);
+    if (!statement) {
+      const where = used.map((k) => FILTERS[k]);
+      statement = db.prepare<[Record<string, string | number | null>], Row>(`${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY st.id LIMIT @limit`);
+      lists.set(key, statement);
+    }
+    return statement;
+  }
   const byId = db.prepare<[string], Row>(`${SELECT} WHERE st.id = ?`);
   // The treatment's own condition first, in document order, so the list reads like the document.
   const byTreatment = db.prepare<[string], Row>(
@@ -98,22 +118,24 @@ export function createStatisticsRepository(db: Sqlite) {
     list(f: StatisticFilter): StatisticRecord[] {
       // Confidence order lives in CONFIDENCE_LEVELS (best first): "at least X" is X and everything before it.
       const confidences = f.minConfidence === undefined ? null : JSON.stringify(CONFIDENCE_LEVELS.slice(0, CONFIDENCE_LEVELS.indexOf(f.minConfidence) + 1));
-      return list
-        .all({
-          condition: f.condition ?? null,
-          treatment: f.treatment ?? null,
-          measures: f.measure ? JSON.stringify(MEASURE_FAMILIES[f.measure as keyof typeof MEASURE_FAMILIES] ?? [f.measure]) : null,
-          studyType: f.studyType ?? null,
-          yearFrom: f.yearFrom ?? null,
-          yearTo: f.yearTo ?? null,
-          confidences,
-          estimateType: f.estimateType ?? null,
-          studyDesign: f.studyDesign ?? null,
-          // GRADE order lives in CERTAINTY_LEVELS (best first, not-assessed last and never "at least" anything).
-          certainties: f.minCertainty === undefined ? null : JSON.stringify(CERTAINTY_LEVELS.slice(0, CERTAINTY_LEVELS.indexOf(f.minCertainty) + 1)),
-          after: f.after ?? null,
-          limit: f.limit,
-        })
+      const params: ListParams = {
+        condition: f.condition ?? null,
+        treatment: f.treatment ?? null,
+        measures: f.measure ? JSON.stringify(MEASURE_FAMILIES[f.measure as keyof typeof MEASURE_FAMILIES] ?? [f.measure]) : null,
+        studyType: f.studyType ?? null,
+        yearFrom: f.yearFrom ?? null,
+        yearTo: f.yearTo ?? null,
+        confidences,
+        estimateType: f.estimateType ?? null,
+        studyDesign: f.studyDesign ?? null,
+        // GRADE order lives in CERTAINTY_LEVELS (best first, not-assessed last and never "at least" anything).
+        certainties: f.minCertainty === undefined ? null : JSON.stringify(CERTAINTY_LEVELS.slice(0, CERTAINTY_LEVELS.indexOf(f.minCertainty) + 1)),
+        after: f.after ?? null,
+        limit: f.limit,
+      };
+      const used = (Object.keys(FILTERS) as (keyof typeof FILTERS)[]).filter((k) => params[k] !== null);
+      return listStatement(used)
+        .all(Object.fromEntries([['limit', params.limit], ...used.map((k) => [k, params[k]])]))
         .map(toRecord);
     },
     get(id: string): StatisticRecord | undefined {
