@@ -6,7 +6,8 @@
  *   npm run bench -- --conditions 1000        one corpus size (comma-separate for several)
  *   npm run bench -- --only search,document   some scenarios (keys from bench/scenarios.ts, and `write`)
  *   npm run bench -- --profile search         one scenario on a server run with --cpu-prof: top functions
- *   options: --duration S (per wrk run, 2), --rounds R (3), --connections C (50), --no-fresh-clone
+ *   options: --duration S (per wrk run, 2), --rounds R (3), --connections C (50), --no-fresh-clone,
+ *            --reuse DIR (keep built databases in DIR and reuse them: serving changes only, build not timed)
  *
  * How it measures (README, Performance):
  * - The service runs as `npm start` runs it, with bench/probe.mjs preloaded: the probe counts the
@@ -405,7 +406,19 @@ async function benchCorpus(n: number, root: string): Promise<CorpusResult> {
   const contentDir = join(dir, 'content');
   writeBenchContent(CONTENT_DIR, contentDir, n);
   const db = join(dir, 'kb.sqlite');
-  const buildSeconds = kbBuild(contentDir, db);
+  // --reuse DIR: a database built by an earlier run of the same tree (for iterating on serving
+  // code; the build is then not timed). Copied, so the write scenario leaves it as it was.
+  const reuse = option('reuse');
+  const cached = reuse ? join(reuse, `n${n}.sqlite`) : undefined;
+  let buildSeconds = NaN;
+  if (cached && existsSync(cached)) cpSync(cached, db);
+  else {
+    buildSeconds = kbBuild(contentDir, db);
+    if (cached) {
+      mkdirSync(reuse ?? '', { recursive: true });
+      cpSync(db, cached);
+    }
+  }
   const databaseMB = statSync(db).size / 2 ** 20;
   log(`N=${n}: kb build ${buildSeconds.toFixed(1)} s, database ${databaseMB.toFixed(1)} MB (load average ${loadStart})`);
   const space = spaceOf(db);
