@@ -153,7 +153,10 @@ export function hitSection(section: string): SearchHit['section'] {
   return SECTION_NAMES[section as keyof typeof SECTION_NAMES] ?? 'overview';
 }
 
-/** Snippets and citations for ranked rows: computed for one page only, after ranking. */
+/**
+ * Snippets and citations for ranked rows: computed for one page only, after ranking. The page's
+ * rowids filter one MATCH (`+rowid`: not handed to FTS5, which would rerun the MATCH per rowid).
+ */
 function decorateSql(): string {
   return `SELECT search_index.rowid AS rowid, search_index.kind, search_index.entity_id, search_index.condition_id, search_index.section, search_index.title,
       snippet(search_index, ${BODY_COLUMN}, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS body_snippet,
@@ -166,7 +169,7 @@ function decorateSql(): string {
            AND entity_id = search_index.entity_id
          ORDER BY position)) AS source_ids
     FROM search_index
-    WHERE search_index MATCH @match AND search_index.rowid IN (SELECT value FROM json_each(@rowids))`;
+    WHERE search_index MATCH @match AND +search_index.rowid IN (SELECT value FROM json_each(@rowids))`;
 }
 
 /** A condition's own row, when a question names only the condition: no match to highlight. */
