@@ -10,6 +10,7 @@ import errors, { frameworkErrorHandler } from './plugins/errors.js';
 import lifecycle, { requestIdOf } from './plugins/lifecycle.js';
 import finiteNumbers from './plugins/finite-numbers.js';
 import { API_PREFIX } from './http/links.js';
+import { lazySerializerFactory } from './http/lazySerializers.js';
 import db from './plugins/db.js';
 import representations from './plugins/representations.js';
 import storage from './plugins/storage.js';
@@ -78,6 +79,8 @@ function serverOptions(config: Config, options: BuildOptions) {
     // Router-level failures (malformed URL, over-long parameter) get the same problem shape.
     frameworkErrors: frameworkErrorHandler,
     exposeHeadRoutes: true,
+    // Response serializers compiled on first use (src/http/lazySerializers.ts): the same code, not at start-up.
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
     ajv: {
       customOptions: {
         // Unknown query parameters are an error (400), not silently dropped.
