@@ -71,20 +71,21 @@ export function createSourcesRepository(db: Sqlite) {
     `SELECT max(c.last_reviewed) AS last_reviewed FROM sources s JOIN conditions c ON c.id = s.defined_in
      WHERE s.id IN (SELECT value FROM json_each(?))`,
   );
-  // Short citations are read on every document and statistic: kept in memory for the current
-  // content epoch (sources are few and change only through a rebuild or a curated write).
-  const allRows = db.prepare<[], SourceRow>(`SELECT ${selectColumns(t.sources)} FROM sources`);
-  const index = perEpoch(
-    contentEpoch(db),
-    (): Map<string, CitedSource> =>
-      new Map(
-        allRows.all().map((r) => {
-          const source = toSource(r);
-          return [r.id, { ref: { id: r.id, citation: shortCitation(source), doi: r.doi, pmid: r.pmid, url: sourceUrl(source) }, kind: source.kind, year: r.year }];
-        }),
-      ),
-  );
-  const citedSources = () => index.get();
+  // Short citations are read on every document and statistic: remembered for the current content
+  // epoch, each source when first cited. (Building them all at once cost ~200 ms at 1,000
+  // conditions, on the first request and again after every write, for the few a response needs.)
+  const known = perEpoch(contentEpoch(db), () => new Map<string, CitedSource | null>());
+  function citedSource(id: string): CitedSource | undefined {
+    const memo = known.get();
+    let entry = memo.get(id);
+    if (entry === undefined) {
+      const r = byId.get(id);
+      const source = r ? toSource(r) : undefined;
+      entry = r && source ? { ref: { id: r.id, citation: shortCitation(source), doi: r.doi, pmid: r.pmid, url: sourceUrl(source) }, kind: source.kind, year: r.year } : null;
+      memo.set(id, entry);
+    }
+    return entry ?? undefined;
+  }
 
   return {
     get(id: string): Source | undefined {
@@ -96,16 +97,15 @@ export function createSourcesRepository(db: Sqlite) {
     },
     /** Citation refs, in the order given, with the work's identifiers so a client can link without a second call. */
     refs(list: readonly CitationContent[]): SourceRef[] {
-      const map = citedSources();
       return list.map((entry) => {
         const { id, locator } = citationRef(entry);
-        const known = map.get(id)?.ref ?? { id, citation: 'Unidentified source', doi: null, pmid: null, url: null };
+        const known = citedSource(id)?.ref ?? { id, citation: 'Unidentified source', doi: null, pmid: null, url: null };
         return { id: known.id, citation: known.citation, locator, doi: known.doi, pmid: known.pmid, url: known.url };
       });
     },
     /** Kind and year of a source, for the study type and year of the statistics citing it. */
     cited(id: string): CitedSource | undefined {
-      return citedSources().get(id);
+      return citedSource(id);
     },
     /** Everything that cites a source, grouped by condition (links.citing says where each is served). */
     citedBy(id: string): Citing[] {
