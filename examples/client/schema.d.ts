@@ -1235,15 +1235,9 @@ export interface components {
     };
     responses: never;
     parameters: {
-        /**
-         * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-         * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-         */
+        /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
         IfNoneMatch: string;
-        /**
-         * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-         * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-         */
+        /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
         IfMatch: string;
     };
     requestBodies: never;
@@ -1289,15 +1283,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1399,15 +1387,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1510,15 +1492,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1673,15 +1649,9 @@ export interface operations {
                 code?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2248,15 +2218,9 @@ export interface operations {
                 format?: "json" | "markdown" | "jsonld";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -3439,15 +3403,9 @@ export interface operations {
                 format?: "json" | "markdown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -3656,15 +3614,9 @@ export interface operations {
                 format?: "json" | "markdown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -4293,15 +4245,9 @@ export interface operations {
                 format?: "json" | "markdown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -5720,15 +5666,9 @@ export interface operations {
                 format?: "json" | "markdown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -5963,15 +5903,9 @@ export interface operations {
                 minConfidence?: "high" | "medium" | "low" | "unknown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -6459,15 +6393,9 @@ export interface operations {
                 format?: "json" | "fhir";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -7818,15 +7746,9 @@ export interface operations {
                 code?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -7966,15 +7888,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -8536,15 +8452,9 @@ export interface operations {
                 condition?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -8954,15 +8864,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -10127,15 +10031,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -10353,15 +10251,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -10568,15 +10460,9 @@ export interface operations {
                 format?: "json" | "markdown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -10808,15 +10694,9 @@ export interface operations {
                 format?: "json" | "markdown";
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -11007,15 +10887,9 @@ export interface operations {
                 limit?: number;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -11216,15 +11090,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -11404,15 +11272,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -11592,15 +11454,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -11780,15 +11636,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -11968,15 +11818,9 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -12151,15 +11995,9 @@ export interface operations {
                 since?: string;
             };
             header?: {
-                /**
-                 * @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-                /**
-                 * @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).
-                 * @example "q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"
-                 */
+                /** @description Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1). */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;

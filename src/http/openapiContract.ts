@@ -92,6 +92,8 @@ const HEADERS: Json = {
 /** An entity-tag list or `*` (RFC 9110 §13.1.1, §13.1.2). */
 const ENTITY_TAGS = '^\\s*(\\*|(W/)?"[^"]*"(\\s*,\\s*(W/)?"[^"]*")*)\\s*$';
 
+// No `example` on these optional GET headers: Swagger UI's "Try it out" sends a parameter's example
+// as its value, so an example ETag in If-Match turned every GET run from /docs into a 412.
 const PARAMETERS: Json = {
   IfNoneMatch: {
     name: 'If-None-Match',
@@ -101,7 +103,6 @@ const PARAMETERS: Json = {
       'ETags you hold (a list, weak or strong) or `*`. When one matches the current representation (weak comparison), or `*` and the ' +
       'resource exists, the answer is 304 with no body (RFC 9110 §13.1.2). Counts against the revalidation rate limit, not the full one, when it ends in 304.',
     schema: { type: 'string', maxLength: 2000, pattern: ENTITY_TAGS },
-    example: '"q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"',
   },
   IfMatch: {
     name: 'If-Match',
@@ -109,7 +110,6 @@ const PARAMETERS: Json = {
     required: false,
     description: 'Proceed only if the representation still has one of these ETags (strong comparison) or, with `*`, exists; else 412 (RFC 9110 §13.1.1).',
     schema: { type: 'string', maxLength: 2000, pattern: ENTITY_TAGS },
-    example: '"q3d6bOo1xqkbPp0yv0S3Mw4F5m2Yx1tA"',
   },
 };
 
