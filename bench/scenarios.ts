@@ -42,6 +42,8 @@ export interface Scenario {
   connections?: number;
   /** report bytes per second (throughput scenarios) */
   throughput?: boolean;
+  /** seconds per run (default: the run's) */
+  seconds?: number;
 }
 
 const get = (path: string, headers?: Record<string, string>): BenchRequest => ({ method: 'GET', path, ...(headers ? { headers } : {}) });
@@ -79,6 +81,6 @@ export function scenarios(etag: string, exportPath: string | null): Scenario[] {
     },
     { key: 'context', label: `/v1/context (${CONTEXT_QUESTIONS.length} questions)`, requests: CONTEXT_QUESTIONS.map((q) => get(`/v1/context?q=${encodeURIComponent(q)}`)), expect: 200 },
   ];
-  if (exportPath) list.push({ key: 'export', label: 'export (throughput)', requests: [get(exportPath)], expect: 200, connections: 2, throughput: true });
+  if (exportPath) list.push({ key: 'export', label: 'export (throughput)', requests: [get(exportPath)], expect: 200, connections: 1, throughput: true, seconds: 8 });
   return list;
 }
