@@ -20,6 +20,11 @@ import { links } from '../http/links.js';
 import type { Retrieval } from '../retrieval/engine.js';
 import { SECTION_NAMES } from './facts.js';
 import type { FactSection } from '../schemas/fact.js';
+import { contentEpoch } from './epoch.js';
+import { createMemo } from '../search/memo.js';
+
+/** Pages of results remembered per content epoch (src/search/memo.ts); one is ~10 KB. */
+const REMEMBERED_PAGES = 256;
 
 export { SEARCH_KINDS, type SearchKind } from './rows.js';
 
@@ -252,11 +257,16 @@ export function createSearchRepository(db: Sqlite, sources: SourcesRepository, r
     return { hits: rows.map((r) => present(r)), mode, expression, answerable: rows.length > 0 };
   }
 
+  // A page is its hits with their snippets and citations: the same filter in the same epoch gives
+  // the same page. Callers read results, never change them.
+  const pagesMemo = createMemo<SearchResult>(contentEpoch(db), REMEMBERED_PAGES);
+  const keyOf = (mode: string, f: object) => `${mode}:${JSON.stringify(f)}`;
+
   return {
-    natural,
+    natural: (f: NaturalSearchFilter): SearchResult => pagesMemo.get(keyOf('natural', f), () => natural(f)),
     search(f: SearchFilter): SearchResult {
       try {
-        return run(f);
+        return pagesMemo.get(keyOf('fts', f), () => run(f));
       } catch (error) {
         if (isFtsQueryError(error)) throw new SearchQueryError('the query cannot be searched; check quotes, parentheses and operators');
         throw error;

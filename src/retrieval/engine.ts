@@ -10,6 +10,8 @@ import type { Sqlite } from '../db/connection.js';
 import type { SearchKind } from '../repositories/rows.js';
 import { parseNaturalQuery, type NaturalQuery, type QueryContext } from './natural.js';
 import { parseVocabulary } from './vocabulary.js';
+import { contentEpoch } from '../repositories/epoch.js';
+import { createMemo } from '../search/memo.js';
 
 /**
  * bm25 weights per search_index column: kind, entity_id, condition_id, section (unindexed),
@@ -43,6 +45,8 @@ export const MIN_COVERAGE = 0.51;
 const COVERAGE_BASE = 0.4;
 /** Rows ranked by bm25 before coverage reorders them. */
 const CANDIDATES = 50;
+/** Rankings remembered per content epoch (src/search/memo.ts); one is a few dozen rows of ids and scores (~5 KB). */
+const REMEMBERED_RANKINGS = 512;
 
 export interface RankFilter {
   kinds?: readonly SearchKind[];
@@ -76,7 +80,7 @@ export interface Ranking {
 }
 
 export function createRetrieval(db: Sqlite) {
-  const epochStatement = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes');
+  const epoch = contentEpoch(db);
   const namesStatement = db.prepare<[], { id: string; name: string }>(
     'SELECT id, lower(name) AS name FROM conditions UNION ALL SELECT condition_id, lower(alias) FROM condition_aliases',
   );
@@ -85,8 +89,8 @@ export function createRetrieval(db: Sqlite) {
 
   /** What parsing needs, rebuilt only when the content changed (here or in another process). */
   function context(): QueryContext {
-    const epoch = `${String(db.pragma('data_version', { simple: true }))}:${epochStatement.get()?.seq ?? 0}`;
-    if (cached?.epoch === epoch) return cached.ctx;
+    const now = epoch.current();
+    if (cached?.epoch === now) return cached.ctx;
     db.exec('CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms USING fts5vocab(main, search_index, row)');
     const lexicon = db.prepare<[], { term: string; rows: number }>("SELECT term, doc AS rows FROM temp.search_terms WHERE term GLOB '[a-z]*'").all();
     const sorted = lexicon.map((l) => l.term).sort();
@@ -111,7 +115,7 @@ export function createRetrieval(db: Sqlite) {
         return (sorted[lo] ?? '').startsWith(prefix);
       },
     };
-    cached = { epoch, ctx };
+    cached = { epoch: now, ctx };
     return ctx;
   }
 
@@ -172,61 +176,68 @@ export function createRetrieval(db: Sqlite) {
     "SELECT rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title, 0 AS score FROM search_index WHERE kind = 'condition' AND entity_id = ?",
   );
 
+  const remembered = createMemo<Ranking>(epoch, REMEMBERED_RANKINGS);
+
+  function rank(text: string, f: RankFilter): Ranking {
+    const query = parseNaturalQuery(text, context());
+    const condition = f.condition ?? query.conditions[0];
+    if (query.expression === null) {
+      // Nothing but a condition's name ("what is sepsis?"): its overview answers it, then the
+      // items of any condition that mention it (calciphylaxis's sepsis complication).
+      const row = condition !== undefined && (f.kinds === undefined || f.kinds.includes('condition')) ? overview.get(condition) : undefined;
+      const names = query.conditions.length && f.condition === undefined ? [...context().conditionNames].filter(([, id]) => id === condition).map(([name]) => name) : [];
+      const words = names.slice(0, 8);
+      const params: Record<string, string | number> = { match: words.map((w) => `"${w}"`).join(' OR '), limit: f.limit };
+      if (f.kinds) params.kinds = JSON.stringify(f.kinds);
+      if (f.sections) params.sections = JSON.stringify(f.sections);
+      const mentions = words.length ? rankStatement({ kinds: f.kinds !== undefined, condition: false, sections: f.sections !== undefined }).all(params) : [];
+      const top = row ? [{ ...row, score: Math.max(RELEVANCE_FLOOR, (mentions[0]?.score ?? 0) + 1) }] : [];
+      const rows = [...top, ...mentions.filter((m) => m.rowid !== row?.rowid && m.score >= RELEVANCE_FLOOR)].slice(0, f.limit);
+      return { query, unknown: [], rows, answerable: rows.length > 0, condition };
+    }
+    const groups = query.groups
+      .map((g) => ({ source: g.source, origin: g.origin, expression: g.terms.map((t) => `"${t}"*`).join(' OR ') }))
+      .filter((g) => g.expression.length > 0);
+    // Within the question's scope: a word another condition uses says nothing about this one.
+    const mentioned = (expression: string) => (condition === undefined ? anywhere.get(expression) : inCondition.get(expression, condition)) !== undefined;
+    const absent = new Set(groups.filter((g) => !mentioned(g.expression)).map((g) => g.source));
+    // A word inside a lay phrase is not required: the phrase's own terms say what it asks.
+    const unknown = groups.filter((g) => absent.has(g.source) && g.origin !== 'phrase').map((g) => g.source);
+    const params: Record<string, string | number> = { match: query.expression, limit: Math.max(f.limit, CANDIDATES) };
+    if (f.kinds) params.kinds = JSON.stringify(f.kinds);
+    if (condition !== undefined) params.condition = condition;
+    if (f.sections) params.sections = JSON.stringify(f.sections);
+    const filtered = f.kinds !== undefined || condition !== undefined || f.sections !== undefined;
+    const candidates = filtered
+      ? rankStatement({ kinds: f.kinds !== undefined, condition: condition !== undefined, sections: f.sections !== undefined }).all(params)
+      : rankUnfiltered(query.expression, Math.max(f.limit, CANDIDATES));
+    // Coverage: the share of the question's parts an item speaks to. An item matching one word
+    // of "wound looks infected" many times ranks below one that matches both parts.
+    const known = groups.filter((g) => !absent.has(g.source) && g.origin !== 'phrase');
+    const covered = new Map<number, number>();
+    const rowids = JSON.stringify(candidates.map((c) => c.rowid));
+    for (const g of known) for (const { rowid } of within.all(g.expression, rowids)) covered.set(rowid, (covered.get(rowid) ?? 0) + 1);
+    const coverage = (r: RankedRow) => (known.length === 0 ? 0 : (covered.get(r.rowid) ?? 0) / known.length);
+    const rows = candidates
+      .map((r) => ({ ...r, score: r.score * (COVERAGE_BASE + (1 - COVERAGE_BASE) * coverage(r)) }))
+      .sort((a, b) => b.score - a.score || (a.entityId < b.entityId ? -1 : 1))
+      .slice(0, f.limit);
+    const best = rows[0];
+    const kept = rows.filter((r) => r.score >= RELEVANCE_FLOOR && r.score >= (best?.score ?? 0) * RELATIVE_FLOOR);
+    // Honest about gaps: a question about something the knowledge base never mentions ("cost",
+    // "vaccine", "apixaban") has no cited answer here, whatever else in it matched.
+    const answerable = unknown.length === 0 && kept.slice(0, 5).some((r) => coverage(r) >= MIN_COVERAGE);
+    return { query, unknown, rows: answerable ? kept : [], answerable, condition };
+  }
+
   return {
     parse(text: string): NaturalQuery {
       return parseNaturalQuery(text, context());
     },
 
+    /** The ranking of a question (callers read it, never change it: it may be handed out again). */
     rank(text: string, f: RankFilter): Ranking {
-      const query = parseNaturalQuery(text, context());
-      const condition = f.condition ?? query.conditions[0];
-      if (query.expression === null) {
-        // Nothing but a condition's name ("what is sepsis?"): its overview answers it, then the
-        // items of any condition that mention it (calciphylaxis's sepsis complication).
-        const row = condition !== undefined && (f.kinds === undefined || f.kinds.includes('condition')) ? overview.get(condition) : undefined;
-        const names = query.conditions.length && f.condition === undefined ? [...context().conditionNames].filter(([, id]) => id === condition).map(([name]) => name) : [];
-        const words = names.slice(0, 8);
-        const params: Record<string, string | number> = { match: words.map((w) => `"${w}"`).join(' OR '), limit: f.limit };
-        if (f.kinds) params.kinds = JSON.stringify(f.kinds);
-        if (f.sections) params.sections = JSON.stringify(f.sections);
-        const mentions = words.length ? rankStatement({ kinds: f.kinds !== undefined, condition: false, sections: f.sections !== undefined }).all(params) : [];
-        const top = row ? [{ ...row, score: Math.max(RELEVANCE_FLOOR, (mentions[0]?.score ?? 0) + 1) }] : [];
-        const rows = [...top, ...mentions.filter((m) => m.rowid !== row?.rowid && m.score >= RELEVANCE_FLOOR)].slice(0, f.limit);
-        return { query, unknown: [], rows, answerable: rows.length > 0, condition };
-      }
-      const groups = query.groups
-        .map((g) => ({ source: g.source, origin: g.origin, expression: g.terms.map((t) => `"${t}"*`).join(' OR ') }))
-        .filter((g) => g.expression.length > 0);
-      // Within the question's scope: a word another condition uses says nothing about this one.
-      const mentioned = (expression: string) => (condition === undefined ? anywhere.get(expression) : inCondition.get(expression, condition)) !== undefined;
-      const absent = new Set(groups.filter((g) => !mentioned(g.expression)).map((g) => g.source));
-      // A word inside a lay phrase is not required: the phrase's own terms say what it asks.
-      const unknown = groups.filter((g) => absent.has(g.source) && g.origin !== 'phrase').map((g) => g.source);
-      const params: Record<string, string | number> = { match: query.expression, limit: Math.max(f.limit, CANDIDATES) };
-      if (f.kinds) params.kinds = JSON.stringify(f.kinds);
-      if (condition !== undefined) params.condition = condition;
-      if (f.sections) params.sections = JSON.stringify(f.sections);
-      const filtered = f.kinds !== undefined || condition !== undefined || f.sections !== undefined;
-      const candidates = filtered
-        ? rankStatement({ kinds: f.kinds !== undefined, condition: condition !== undefined, sections: f.sections !== undefined }).all(params)
-        : rankUnfiltered(query.expression, Math.max(f.limit, CANDIDATES));
-      // Coverage: the share of the question's parts an item speaks to. An item matching one word
-      // of "wound looks infected" many times ranks below one that matches both parts.
-      const known = groups.filter((g) => !absent.has(g.source) && g.origin !== 'phrase');
-      const covered = new Map<number, number>();
-      const rowids = JSON.stringify(candidates.map((c) => c.rowid));
-      for (const g of known) for (const { rowid } of within.all(g.expression, rowids)) covered.set(rowid, (covered.get(rowid) ?? 0) + 1);
-      const coverage = (r: RankedRow) => (known.length === 0 ? 0 : (covered.get(r.rowid) ?? 0) / known.length);
-      const rows = candidates
-        .map((r) => ({ ...r, score: r.score * (COVERAGE_BASE + (1 - COVERAGE_BASE) * coverage(r)) }))
-        .sort((a, b) => b.score - a.score || (a.entityId < b.entityId ? -1 : 1))
-        .slice(0, f.limit);
-      const best = rows[0];
-      const kept = rows.filter((r) => r.score >= RELEVANCE_FLOOR && r.score >= (best?.score ?? 0) * RELATIVE_FLOOR);
-      // Honest about gaps: a question about something the knowledge base never mentions ("cost",
-      // "vaccine", "apixaban") has no cited answer here, whatever else in it matched.
-      const answerable = unknown.length === 0 && kept.slice(0, 5).some((r) => coverage(r) >= MIN_COVERAGE);
-      return { query, unknown, rows: answerable ? kept : [], answerable, condition };
+      return remembered.get(JSON.stringify([text, f.kinds ?? null, f.condition ?? null, f.sections ?? null, f.limit]), () => rank(text, f));
     },
   };
 }
