@@ -11,6 +11,7 @@ import lifecycle, { requestIdOf } from './plugins/lifecycle.js';
 import finiteNumbers from './plugins/finite-numbers.js';
 import { API_PREFIX } from './http/links.js';
 import { lazySerializerFactory } from './http/lazySerializers.js';
+import { lazyAjvCompiler } from './http/lazyValidators.js';
 import db from './plugins/db.js';
 import representations from './plugins/representations.js';
 import storage from './plugins/storage.js';
@@ -81,23 +82,27 @@ function serverOptions(config: Config, options: BuildOptions) {
     exposeHeadRoutes: true,
     // Response serializers compiled on first use (src/http/lazySerializers.ts): the same code, not at start-up.
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
-    ajv: {
-      customOptions: {
-        // Unknown query parameters are an error (400), not silently dropped.
-        removeAdditional: false,
-        coerceTypes: 'array' as const,
-        useDefaults: true,
-        allErrors: true,
-      },
-    },
+    ajv: AJV_OPTIONS,
   };
 }
+
+const AJV_OPTIONS = {
+  customOptions: {
+    // Unknown query parameters are an error (400), not silently dropped.
+    removeAdditional: false,
+    coerceTypes: 'array' as const,
+    useDefaults: true,
+    allErrors: true,
+  },
+};
 
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>();
 
   // Named schemas first: routes and the OpenAPI document reference them by $id.
   for (const schema of ALL_NAMED_SCHEMAS) app.addSchema(schema);
+  // Fastify's Ajv compiler with these options and schemas, compiling each validator on first use.
+  app.setValidatorCompiler(lazyAjvCompiler(app.getSchemas(), AJV_OPTIONS));
 
   await app.register(lifecycle);
   await app.register(finiteNumbers);

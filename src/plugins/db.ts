@@ -3,6 +3,7 @@
  * data directory the database is built from the content files first, so a fresh clone serves with
  * `npm start` alone; a database that was lost is never silently rebuilt (db/dbFile.ts).
  */
+import { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { applyMigrations, openDatabase, type Sqlite } from '../db/connection.js';
@@ -45,6 +46,13 @@ export default fp<{ config: Config }>(
     const renderCache = new RenderCache(config.renderCache ? undefined : 0, undefined, () => epoch.current());
     // Dropping documents by hand also drops the remembered versions their cache keys use.
     renderCache.onInvalidate(() => repos.conditions.forgetVersions());
+    // The epoch is kept for one event-loop turn (repositories/epoch.ts), which is causally safe for
+    // requests read from sockets; an injected request runs in the middle of a turn, after whatever
+    // the code that injects it may have committed on another connection, so it reads afresh.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (!(request.raw.socket instanceof Socket)) epoch.refresh();
+      done();
+    });
     app.decorate('repos', repos);
     app.decorate('renderCache', renderCache);
     app.addHook('onClose', async () => {
