@@ -7,7 +7,7 @@
  * one atomic, citable fact with a stable id. Section-specific attributes are nullable columns
  * rather than one table per section, so that facts, search and citations treat all sections alike.
  */
-import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 // Types only (erased at run time, so drizzle-kit loads this file alone): the row types that
 // `$inferSelect` / `$inferInsert` give carry the content schema's enums instead of plain strings.
 import type { Confidence, ConditionContent, SourceContent, StatementSectionKey, StatisticContent } from '../src/content/schema.js';
@@ -202,6 +202,9 @@ export const relatedConditions = sqliteTable(
  * Citations of any citing entity: a statement, a statistic, a condition summary or a related link.
  * `entityId` is the statement/statistic id, the condition id for a summary, or
  * `<condition>#related-<position>` for a related link.
+ *
+ * A WITHOUT ROWID table since migration 0007 (hand-written there: drizzle-kit cannot say it): its
+ * rows live in the primary key's b-tree, not in a rowid table plus an index repeating every column.
  */
 export const citations = sqliteTable(
   'citations',
@@ -244,6 +247,11 @@ export const apiKeys = sqliteTable('api_keys', {
  * Every version of every entity: who changed it (null for the build), when, and its content before
  * and after, as JSON in the shape a write body takes. Entities: condition (its own fields), statement,
  * statistic, source. Kept after an entity is deleted, so history outlives content.
+ *
+ * The build's own `create` revisions (actor null) leave `after` null: their contents are in
+ * `built_contents`, one compressed body per condition (the repeated JSON of 1,000 conditions was
+ * 37% of the database). A `create` whose `after` is null takes its content from there
+ * (src/repositories/changes.ts); databases built before migration 0007 keep `after` in the row.
  */
 export const revisions = sqliteTable(
   'revisions',
@@ -262,6 +270,17 @@ export const revisions = sqliteTable(
   },
   (t) => [index('revisions_entity').on(t.entityType, t.entityId, t.seq)],
 );
+
+/**
+ * The contents the build created, per condition: raw DEFLATE (node:zlib) of a JSON object mapping
+ * `"<entityType> <entityId>"` to the entity's content in the shape a write body takes, exactly what
+ * its `create` revision would hold in `after`. Written once by `kb build`, never changed, and kept
+ * when the condition is deleted (no foreign key): history outlives content.
+ */
+export const builtContents = sqliteTable('built_contents', {
+  conditionId: text('condition_id').primaryKey(),
+  body: blob('body', { mode: 'buffer' }).notNull(),
+});
 
 /**
  * The change feed: one row per revision, with the revision's seq, so reading it in seq order

@@ -12,7 +12,7 @@ import { STATEMENT_SECTIONS, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
 import { entitiesOf } from './entities.js';
-import { createHistoryWriter, createRowWriter } from '../repositories/rows.js';
+import { createBuildHistoryWriter, createRowWriter } from '../repositories/rows.js';
 import { EMPTY_VOCABULARY, loadVocabulary, type Vocabulary } from '../retrieval/vocabulary.js';
 
 export interface BuildResult {
@@ -58,12 +58,23 @@ export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt:
  * feed from the start sees the whole state before any curated change.
  */
 function recordBuild(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string): void {
-  const record = createHistoryWriter(sqlite);
+  const record = createBuildHistoryWriter(sqlite);
   for (const c of corpus) {
-    for (const e of entitiesOf(c)) {
-      const version = e.type === 'condition' ? c.version : 1;
-      record({ entityType: e.type, entityId: e.id, conditionId: e.conditionId, action: 'create', version, conditionVersion: c.version, actorKeyId: null, at: builtAt, before: null, after: e.content });
-    }
+    record(
+      c.id,
+      entitiesOf(c).map((e) => ({
+        entityType: e.type,
+        entityId: e.id,
+        conditionId: e.conditionId,
+        action: 'create' as const,
+        version: e.type === 'condition' ? c.version : 1,
+        conditionVersion: c.version,
+        actorKeyId: null,
+        at: builtAt,
+        before: null,
+        after: e.content,
+      })),
+    );
   }
 }
 

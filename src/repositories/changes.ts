@@ -5,8 +5,10 @@
  * transactions and AUTOINCREMENT never reuses a seq, so committed seqs only ever grow: a reader
  * that remembers the last seq it saw never misses or repeats an event.
  */
+import { inflateRawSync } from 'node:zlib';
 import type { Sqlite } from '../db/connection.js';
 import type { ChangeAction, EntityType } from '../content/entities.js';
+import { builtContentKey } from './rows.js';
 
 export type { ChangeAction };
 // Appending revisions and changes is row writing: it lives with the other row writers.
@@ -51,6 +53,8 @@ interface ChangeRow {
   at: string;
   affects: string | null;
   built_after: string | null;
+  /** 1 when the entry is the build's and its content is in `built_contents`. */
+  in_built: number;
 }
 
 interface RevisionRow {
@@ -65,6 +69,9 @@ interface RevisionRow {
   before: string | null;
   after: string | null;
 }
+
+/** A build `create` whose `after` is null has it in `built_contents` (db/schema.ts). */
+const inBuiltContents = (r: Pick<RevisionRow, 'action' | 'after' | 'actor_key_id'>) => r.action === 'create' && r.after === null && r.actor_key_id === null;
 
 const toChange = (r: ChangeRow): ChangeRecord => ({
   seq: r.seq,
@@ -92,12 +99,30 @@ const toRevision = (r: RevisionRow): RevisionRecord => ({
   after: r.after === null ? null : (JSON.parse(r.after) as unknown),
 });
 
+/** How many conditions' decompressed build contents a repository keeps (a feed page spans one or two). */
+const BUILT_CACHE = 8;
+
 export function createChangesRepository(db: Sqlite) {
   // The revision's content only where the entry has no stored `affects` (the build's entries).
   const since = db.prepare<[number, number], ChangeRow>(
-    `SELECT c.*, CASE WHEN c.affects IS NULL THEN r.after END AS built_after
+    `SELECT c.*, CASE WHEN c.affects IS NULL THEN r.after END AS built_after,
+       (c.affects IS NULL AND r.after IS NULL AND r.action = 'create' AND r.actor_key_id IS NULL) AS in_built
      FROM changes c LEFT JOIN revisions r ON r.seq = c.seq WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
+  const builtBody = db.prepare<[string], { body: Buffer }>('SELECT body FROM built_contents WHERE condition_id = ?');
+  // Written once by the build and never changed, so what was read stays true for this database.
+  const built = new Map<string, Record<string, unknown>>();
+  function builtContent(conditionId: string, entityType: EntityType, entityId: string): unknown {
+    let contents = built.get(conditionId);
+    if (contents === undefined) {
+      const row = builtBody.get(conditionId);
+      contents = row ? (JSON.parse(inflateRawSync(row.body).toString('utf8')) as Record<string, unknown>) : {};
+      built.set(conditionId, contents);
+      for (const key of built.keys()) if (built.size > BUILT_CACHE) built.delete(key);
+    }
+    const key = builtContentKey(entityType, entityId);
+    return Object.hasOwn(contents, key) ? contents[key] : null;
+  }
   // Newest first; `types` is a JSON array so one statement serves facts (statements + statistics).
   const revisions = db.prepare<[string, string, number, number], RevisionRow>(
     `SELECT * FROM revisions WHERE entity_type IN (SELECT value FROM json_each(?)) AND entity_id = ? AND seq < ?
@@ -113,7 +138,7 @@ export function createChangesRepository(db: Sqlite) {
   return {
     /** Changes after `afterSeq`, oldest first. */
     since(afterSeq: number, limit: number): ChangeRecord[] {
-      return since.all(afterSeq, limit).map(toChange);
+      return since.all(afterSeq, limit).map((r) => (r.in_built ? { ...toChange(r), after: builtContent(r.condition_id, r.entity_type, r.entity_id) } : toChange(r)));
     },
     /** Every entity changed after `afterSeq`, once, with its last action (for exports since a cursor). */
     touchedSince(afterSeq: number): Pick<ChangeRecord, 'entityType' | 'entityId' | 'conditionId' | 'action'>[] {
@@ -125,7 +150,9 @@ export function createChangesRepository(db: Sqlite) {
     },
     /** Revisions of one entity, newest first, older than `beforeSeq` when given. */
     revisions(types: readonly EntityType[], entityId: string, page: { beforeSeq?: number; limit: number }): RevisionRecord[] {
-      return revisions.all(JSON.stringify(types), entityId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit).map(toRevision);
+      return revisions
+        .all(JSON.stringify(types), entityId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit)
+        .map((r) => (inBuiltContents(r) ? { ...toRevision(r), after: builtContent(r.condition_id, r.entity_type, r.entity_id) } : toRevision(r)));
     },
     /**
      * Identifies this database's history: a rebuild starts a new one (seqs start over), so a

@@ -14,6 +14,7 @@
  * generated from the table definitions, so a column added to db/schema.ts is a type error here
  * until it is mapped, and needs no hand-written SQL.
  */
+import { deflateRawSync } from 'node:zlib';
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import * as t from '../../db/schema.js';
@@ -481,6 +482,32 @@ export interface HistoryEvent {
   after: unknown;
   /** The URLs the write changed (curated writes); absent for the build's events. */
   affects?: readonly string[];
+}
+
+/** The key of an entity in a `built_contents` body (db/schema.ts). */
+export function builtContentKey(entityType: EntityType, entityId: string): string {
+  return `${entityType} ${entityId}`;
+}
+
+/**
+ * Appends the build's history of one condition: its `create` events as revisions without `after`
+ * and changes, and their contents as one compressed `built_contents` body. Per condition because
+ * its entities share field names, sources and words: DEFLATE took the build's history from 58 MB of
+ * JSON to 9 MB at 1,000 conditions, where each row alone compressed to 31 MB.
+ */
+export function createBuildHistoryWriter(db: Sqlite) {
+  const record = createHistoryWriter(db);
+  const insert = db.prepare<[string, Buffer]>('INSERT INTO built_contents (condition_id, body) VALUES (?, ?)');
+  return (conditionId: string, events: readonly HistoryEvent[]): void => {
+    const contents: Record<string, unknown> = {};
+    for (const e of events) {
+      if (e.action !== 'create' || e.actorKeyId !== null || e.before !== null) throw new Error(`the build records creates only, not ${e.action} of ${e.entityId}`);
+      record({ ...e, after: null });
+      contents[builtContentKey(e.entityType, e.entityId)] = e.after;
+    }
+    // Level 3: 9.4 MB in ~1 s at 1,000 conditions, where the default 6 gave 8.3 MB in ~2 s.
+    insert.run(conditionId, deflateRawSync(JSON.stringify(contents), { level: 3 }));
+  };
 }
 
 /**

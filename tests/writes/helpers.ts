@@ -50,7 +50,16 @@ export function checksum(db: Sqlite): string {
     .all();
   for (const { name } of tables) {
     hash.update(`#${name}\n`);
-    for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).raw().all()) hash.update(`${JSON.stringify(row)}\n`);
+    // A WITHOUT ROWID table (citations) has no rowid: its primary key orders it.
+    const withoutRowid = db.prepare<[string], { wr: number }>('SELECT wr FROM pragma_table_list WHERE name = ?').get(name)?.wr === 1;
+    const order = withoutRowid
+      ? db
+          .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk')
+          .all(name)
+          .map((c) => `"${c.name}"`)
+          .join(', ')
+      : 'rowid';
+    for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY ${order}`).raw().all()) hash.update(`${JSON.stringify(row)}\n`);
   }
   return hash.digest('hex');
 }

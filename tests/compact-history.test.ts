@@ -1,0 +1,178 @@
+/**
+ * Migration 0007: the build's create revisions keep their contents compressed per condition
+ * (`built_contents`) and citations is a WITHOUT ROWID table. A database built the old way (every
+ * revision's `after` in its row, citations in a rowid table) is migrated at open, and both it and a
+ * database built the new way answer the change feed and every revision endpoint with the same
+ * bytes, before and after curated writes.
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { buildDatabase, datasetVersionOf } from '../src/content/build.js';
+import { entitiesOf } from '../src/content/entities.js';
+import { LICENCE_TEXT, ATTRIBUTION_TEXT } from '../src/content/licence.js';
+import { loadContent } from '../src/content/load.js';
+import { applyMigrations, openDatabase, toDrizzle } from '../src/db/connection.js';
+import { CONTENT_DIR, MIGRATIONS_DIR } from '../src/paths.js';
+import { createApiKeysRepository } from '../src/repositories/apiKeys.js';
+import { createHistoryWriter, createRowWriter } from '../src/repositories/rows.js';
+import { loadVocabulary } from '../src/retrieval/vocabulary.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kb-compact-'));
+const BUILT_AT = new Date('2026-11-30T12:00:00.000Z');
+const corpus = loadContent(CONTENT_DIR);
+const vocabulary = loadVocabulary(CONTENT_DIR);
+
+/** What `kb build` wrote before migration 0007: migrations 0000–0006 and one full `after` per create revision. */
+function buildTheOldWay(path: string): void {
+  const old = join(dir, 'migrations-0006');
+  cpSync(MIGRATIONS_DIR, old, { recursive: true });
+  for (const name of readdirSync(old)) if (/^00(0[7-9]|[1-9])/.test(name)) rmSync(join(old, name));
+  const journal = JSON.parse(readFileSync(join(old, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  journal.entries = journal.entries.filter((e) => e.tag < '0007');
+  writeFileSync(join(old, 'meta', '_journal.json'), JSON.stringify(journal));
+  const db = openDatabase(path);
+  try {
+    migrate(toDrizzle(db), { migrationsFolder: old });
+    const contents = corpus.map((c) => c.content);
+    db.transaction(() => {
+      createRowWriter(db).write(contents, () => 1);
+      const meta = { datasetVersion: datasetVersionOf(contents), builtAt: BUILT_AT.toISOString(), licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT, vocabulary: JSON.stringify(vocabulary) };
+      const insert = db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?)');
+      for (const [key, value] of Object.entries(meta)) insert.run(key, value);
+      const record = createHistoryWriter(db);
+      for (const c of contents) {
+        for (const e of entitiesOf(c)) {
+          const version = e.type === 'condition' ? c.version : 1;
+          record({ entityType: e.type, entityId: e.id, conditionId: e.conditionId, action: 'create', version, conditionVersion: c.version, actorKeyId: null, at: BUILT_AT.toISOString(), before: null, after: e.content });
+        }
+      }
+    })();
+    expect(db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'built_contents'").get()?.n).toBe(0);
+  } finally {
+    db.close();
+  }
+}
+
+interface Side {
+  app: App;
+  key: string;
+}
+
+async function serve(path: string): Promise<Side> {
+  // A fixed key id and secret are not available, so each side gets its own key; responses that
+  // show the actor are compared by the key's public id position only through the writes below.
+  const db = openDatabase(path);
+  let key: string;
+  try {
+    applyMigrations(db);
+    key = createApiKeysRepository(db).create('curator', ['content:write']).key;
+  } finally {
+    db.close();
+  }
+  const app = await buildApp({ ...loadConfig({ MAX_EVENT_LOOP_DELAY_MS: '0', RATE_LIMIT_MAX: '1000000' }), databasePath: path, contentDir: CONTENT_DIR }, { logger: false });
+  await app.ready();
+  return { app, key };
+}
+
+let oldSide: Side;
+let newSide: Side;
+
+beforeAll(async () => {
+  const oldPath = join(dir, 'old.sqlite');
+  const newPath = join(dir, 'new.sqlite');
+  buildTheOldWay(oldPath);
+  buildDatabase(corpus, newPath, BUILT_AT, vocabulary);
+  oldSide = await serve(oldPath);
+  newSide = await serve(newPath);
+}, 120_000);
+
+afterAll(async () => {
+  await oldSide.app.close();
+  await newSide.app.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every page of the feed from the start, as bytes. */
+async function feedBytes(app: App): Promise<string[]> {
+  const pages: string[] = [];
+  let url: string | null = '/v1/changes?limit=97';
+  while (url) {
+    const res: { statusCode: number; body: string } = await app.inject({ url });
+    expect(res.statusCode).toBe(200);
+    pages.push(res.body);
+    const next = (JSON.parse(res.body) as { page: { nextCursor: string | null } }).page.nextCursor;
+    url = next === null ? null : `/v1/changes?limit=97&cursor=${encodeURIComponent(next)}`;
+  }
+  return pages;
+}
+
+/** The revision endpoint of every entity the feed names, as bytes. */
+async function revisionBytes(app: App): Promise<Map<string, string>> {
+  const urls = new Set<string>();
+  for (const page of await feedBytes(app)) for (const c of (JSON.parse(page) as { data: { revisions: string }[] }).data) urls.add(c.revisions);
+  const out = new Map<string, string>();
+  for (const url of urls) {
+    const res = await app.inject({ url: `${url}?limit=3` });
+    expect(res.statusCode, url).toBe(200);
+    out.set(url, res.body);
+  }
+  return out;
+}
+
+/** The same curated writes on each side, with their actor ids masked (each side has its own key). */
+async function write(side: Side, url: string, payload: Record<string, unknown>): Promise<void> {
+  const etag = String((await side.app.inject({ url })).headers.etag);
+  const res = await side.app.inject({ method: 'PATCH', url, payload, headers: { authorization: `Bearer ${side.key}`, 'if-match': etag } });
+  expect(res.statusCode, res.body).toBe(200);
+}
+
+/** Each side has its own key and writes at its own time: those are masked, nothing else. */
+const maskActors = (body: string, side: Side) =>
+  body
+    .split(side.key.slice(3, 15))
+    .join('<actor>')
+    .replace(/"at":"(?!2026-11-30T12:00:00\.000Z)[^"]*"/g, '"at":"<time>"');
+
+describe('migration 0007 and the compact build history', () => {
+  it('stores the build’s contents once per condition and no revision of the build holds one', () => {
+    const db = newSide.app.db;
+    expect(db.prepare<[], { n: number }>('SELECT count(*) AS n FROM built_contents').get()?.n).toBe(corpus.length);
+    expect(db.prepare<[], { n: number }>('SELECT count(*) AS n FROM revisions WHERE after IS NOT NULL').get()?.n).toBe(0);
+    expect(db.prepare<[], { wr: number }>("SELECT wr FROM pragma_table_list WHERE name = 'citations'").get()?.wr).toBe(1);
+    // The migrated database keeps its rows as they were, and its citations are all there.
+    const old = oldSide.app.db;
+    expect(old.prepare<[], { n: number }>('SELECT count(*) AS n FROM revisions WHERE after IS NULL').get()?.n).toBe(0);
+    expect(old.prepare<[], { wr: number }>("SELECT wr FROM pragma_table_list WHERE name = 'citations'").get()?.wr).toBe(1);
+    const citations = (d: typeof db) => d.prepare('SELECT * FROM citations ORDER BY entity_type, entity_id, position').all();
+    expect(citations(old)).toEqual(citations(db));
+  });
+
+  it('answers the change feed and every revision endpoint with the same bytes as a database built the old way', async () => {
+    expect(await feedBytes(newSide.app)).toEqual(await feedBytes(oldSide.app));
+    const fresh = await revisionBytes(newSide.app);
+    expect(fresh.size).toBeGreaterThan(100);
+    expect(fresh).toEqual(await revisionBytes(oldSide.app));
+  });
+
+  it('and after curated writes on top of the build', async () => {
+    const fact = corpus[0]?.content.symptoms[0]?.id ?? '';
+    const condition = corpus[0]?.content.id ?? '';
+    for (const side of [oldSide, newSide]) {
+      await write(side, `/v1/facts/${fact}`, { text: 'Edited once after the build.' });
+      await write(side, `/v1/facts/${fact}`, { confidence: 'low' });
+      await write(side, `/v1/conditions/${condition}`, { name: 'Renamed after the build' });
+    }
+    const mask = async (side: Side) => (await feedBytes(side.app)).map((b) => maskActors(b, side)).slice(-2);
+    expect(await mask(newSide)).toEqual(await mask(oldSide));
+    for (const url of [`/v1/facts/${fact}/revisions`, `/v1/conditions/${condition}/revisions`]) {
+      const bodies = await Promise.all([oldSide, newSide].map(async (side) => maskActors((await side.app.inject({ url })).body, side)));
+      expect(bodies[1], url).toBe(bodies[0]);
+      expect(JSON.parse(bodies[1] ?? '{}')).toMatchObject({ data: expect.arrayContaining([expect.objectContaining({ action: 'create', before: null, after: expect.objectContaining({ id: expect.any(String) }) })]) });
+    }
+  });
+});
