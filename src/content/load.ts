@@ -37,7 +37,10 @@ export function formatProblem(p: ContentProblem): string {
   return `${p.file}:${p.path || '/'}: ${p.message}${p.line ? ` (line ${p.line})` : ''}`;
 }
 
-const checkCondition = Compile(ConditionContentSchema);
+/** Compiled on first use (~40 ms): a server started on a built database may never check a condition. */
+const compileCondition = () => Compile(ConditionContentSchema);
+let compiledCondition: ReturnType<typeof compileCondition> | undefined;
+const checkCondition = () => (compiledCondition ??= compileCondition());
 
 /** Condition file names, sorted so that builds are deterministic. Files starting with `_` are shared data (the vocabulary). */
 export function listContentFiles(dir: string): string[] {
@@ -153,8 +156,8 @@ export function loadContent(dir: string, labelBase = process.cwd(), fast = true)
       problems.push(...parsed.problems);
       continue;
     }
-    if (!checkCondition.Check(parsed.data)) {
-      for (const { path: p, message } of schemaMessages(checkCondition.Errors(parsed.data))) {
+    if (!checkCondition().Check(parsed.data)) {
+      for (const { path: p, message } of schemaMessages(checkCondition().Errors(parsed.data))) {
         problems.push({ file: parsed.file, path: p, message, line: parsed.lineOf(p) });
       }
       continue;

@@ -86,7 +86,10 @@ interface Operation {
   respond(result: CommitResult): { status: 200 | 201; url: string; representation: () => Rendered | undefined; location?: string } | { status: 200; body: unknown };
 }
 
-const checkCondition = Compile(ConditionContentSchema);
+/** Compiled on first use (~40 ms): a server started on a built database may never check a condition. */
+const compileCondition = () => Compile(ConditionContentSchema);
+let compiledCondition: ReturnType<typeof compileCondition> | undefined;
+const checkCondition = () => (compiledCondition ??= compileCondition());
 
 const STALE_IF_MATCH =
   'The resource changed since you read it: If-Match does not carry its current ETag. Read it again, reapply your change, and retry with the new ETag.';
@@ -206,7 +209,7 @@ function validate(plan: Plan, after: Map<string, ConditionContent>): void {
   for (const w of plan.writes) {
     if (!w.after) continue;
     const c = { ...w.after, version: w.before?.version ?? 1 };
-    if (!checkCondition.Check(c)) for (const e of schemaErrors(checkCondition.Errors(c))) problems.push({ conditionId: w.id, path: e.instancePath, message: e.message });
+    if (!checkCondition().Check(c)) for (const e of schemaErrors(checkCondition().Errors(c))) problems.push({ conditionId: w.id, path: e.instancePath, message: e.message });
   }
   if (problems.length === 0) {
     const corpus = [...after.values()].map((content) => ({ file: `${content.id}.yaml`, content }));

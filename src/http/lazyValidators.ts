@@ -20,8 +20,6 @@ import { AjvCompiler, type ValidatorCompiler, type ValidatorFactory } from '@fas
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 
 type Compile = FastifySchemaCompiler<Parameters<ValidatorCompiler>[0]['schema']>;
-type RouteSchema = Parameters<Compile>[0];
-type Validator = ReturnType<Compile>;
 /** What Fastify hands a validator that has `schemaEnv`: the object the value sits in. */
 interface DataContext {
   parentData: object;
@@ -29,13 +27,13 @@ interface DataContext {
 }
 
 /** Any compiler, compiling each route's validator on its first call. */
-export function lazily(compile: Compile): Compile {
-  return (route: RouteSchema) => {
-    let compiled: Validator | undefined;
+export function lazily<T>(compile: FastifySchemaCompiler<T>): FastifySchemaCompiler<T> {
+  return (route) => {
+    let compiled: ReturnType<FastifySchemaCompiler<T>> | undefined;
     const validate = (data: unknown, context?: DataContext) => {
       compiled ??= compile(route);
       // The compiled validator takes the context when it is Ajv's; any other ignores it.
-      const run: (data: unknown, context?: DataContext) => ReturnType<Validator> = compiled;
+      const run: (data: unknown, context?: DataContext) => ReturnType<ReturnType<FastifySchemaCompiler<T>>> = compiled;
       const result = run(data, context);
       validate.errors = compiled.errors;
       return result;

@@ -17,9 +17,11 @@ import statisticWrites from './statistics.js';
 import treatmentWrites from './treatments.js';
 import { createCurationService } from '../../curation/service.js';
 import { strictValidatorCompiler } from './validator.js';
+import { lazily } from '../../http/lazyValidators.js';
 
 const writeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  app.setValidatorCompiler(strictValidatorCompiler);
+  // Each route's checker compiled on its first request, not at start-up (src/http/lazyValidators.ts).
+  app.setValidatorCompiler(lazily(strictValidatorCompiler));
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
