@@ -6,7 +6,7 @@
  * system's format, so that a 404 can say whether the code is malformed or just unmapped.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { CODE_MATCHES, CODE_SYSTEMS } from '../content/schema.js';
 import { DISCLAIMER } from '../content/licence.js';
 import { paginate } from '../http/pagination.js';
@@ -58,6 +58,8 @@ const CodeLookupSchema = Type.Object(
   },
   { title: 'CodeLookup', description: 'What a code maps to in the knowledge base' },
 );
+/** The body of a code lookup, for clients and tests that read it. */
+export type CodeLookup = Static<typeof CodeLookupSchema>;
 
 const LOOKUP_DESCRIPTION =
   'Conditions a code is mapped to, with how it matches (exact, broader, narrower, related), and for drug systems ' +
