@@ -20,10 +20,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sectionName } from '../src/content/entities.js';
 import { STATEMENT_SECTIONS, statementsOf, type ConditionContent } from '../src/content/schema.js';
+import type { App } from '../src/app.js';
 import { PROJECT_ROOT } from '../src/paths.js';
-import { createApiKeysRepository } from '../src/repositories/apiKeys.js';
-import { buildTestApp, type TestContext } from './helpers.js';
-import { TEST_ENV, prng } from './writes/helpers.js';
+import { buildCurationApp, prng, readFeed, type CurationContext } from './writes/helpers.js';
 
 /* What the client reads from the README and the OpenAPI document */
 
@@ -172,40 +171,17 @@ async function crawl(get: Get): Promise<Mirror> {
   return m;
 }
 
-interface FeedPage {
-  data: { seq: number; affects: string[] }[];
-  page: { nextCursor: string | null; resumeCursor: string };
-}
-
 /** The sync step of the recipe; returns the cursor to keep. `skip` leaves URLs out (the broken control). */
-async function sync(get: Get, mirror: Mirror, cursor: string | undefined, skip: (url: string) => boolean = () => false): Promise<{ cursor: string; urls: number }> {
-  const urls = new Set<string>();
-  let since = cursor;
-  for (;;) {
-    const res = await get(`/v1/changes?limit=100${since ? `&since=${since}` : ''}`, {});
-    if (res.statusCode !== 200) throw new Error(`feed → ${res.statusCode}: ${res.body}`);
-    const page = JSON.parse(res.body) as FeedPage;
-    for (const entry of page.data) for (const url of entry.affects) urls.add(url);
-    since = page.page.resumeCursor;
-    if (page.page.nextCursor === null) break;
-  }
+async function sync(app: App, mirror: Mirror, cursor: string | undefined, skip: (url: string) => boolean = () => false): Promise<{ cursor: string; urls: number }> {
+  const { entries, cursor: since } = await readFeed(app, cursor);
+  const urls = new Set(entries.flatMap((entry) => entry.affects));
   const fetched = [...urls].filter((u) => !skip(u));
   for (const url of fetched) await mirror.fetch(url);
   for (const url of fetched) {
     const doc = /^\/v1\/conditions\/([^/?]+)$/.exec(url);
     if (doc?.[1] && !mirror.has(url)) mirror.dropCondition(decodeURIComponent(doc[1]));
   }
-  return { cursor: since ?? '', urls: urls.size };
-}
-
-/** The cursor after the last entry of the feed now. */
-async function endOfFeed(get: Get): Promise<string> {
-  let since: string | undefined;
-  for (;;) {
-    const page = JSON.parse((await get(`/v1/changes?limit=100${since ? `&since=${since}` : ''}`, {})).body) as FeedPage;
-    since = page.page.resumeCursor;
-    if (page.page.nextCursor === null) return since;
-  }
+  return { cursor: since, urls: urls.size };
 }
 
 /** Keys that differ: missing on one side, or another ETag or body. */
@@ -219,6 +195,9 @@ function differences(a: Mirror, b: Mirror): string[] {
 }
 
 /* The writes */
+
+/** A new condition's lists, every one empty. */
+const EMPTY_CONDITION = Object.fromEntries([...STATEMENT_SECTIONS.map((s) => s.key), 'statistics', 'sources', 'codes', 'related'].map((k) => [k, []]));
 
 const SOURCE_TEMPLATE = {
   kind: 'review',
@@ -238,16 +217,15 @@ const SOURCE_TEMPLATE = {
 };
 
 describe('the README sync recipe', () => {
-  let ctx: TestContext;
-  let key: string;
+  let ctx: CurationContext;
   const get: Get = async (url, headers) => {
     const res = await ctx.app.inject({ url, headers });
     return { statusCode: res.statusCode, headers: res.headers, body: res.body };
   };
 
   beforeAll(async () => {
-    ctx = await buildTestApp({ env: TEST_ENV });
-    key = createApiKeysRepository(ctx.app.db).create('sync test curator', ['content:write']).key;
+    // Every shipped condition: the writes reach across conditions.
+    ctx = await buildCurationApp({ conditions: 'all' });
   }, 120_000);
   afterAll(async () => ctx?.close());
 
@@ -258,8 +236,8 @@ describe('the README sync recipe', () => {
       return list[Math.floor(rand() * list.length)] as T;
     };
     const send = (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, ifMatch?: string) =>
-      ctx.app.inject({ method, url, payload, headers: { authorization: `Bearer ${key}`, ...(ifMatch ? { 'if-match': ifMatch } : {}) } });
-    const etag = async (url: string) => String((await ctx.app.inject({ url })).headers.etag);
+      ctx.send({ method, url, payload, headers: ifMatch ? { 'if-match': ifMatch } : {} });
+    const { etag } = ctx;
     const corpus = (): ConditionContent[] => ctx.app.repos.content.ids().flatMap((id) => ctx.app.repos.content.get(id) ?? []);
     const statements = () => corpus().flatMap((c) => statementsOf(c).map((s) => ({ conditionId: c.id, section: s.section, item: s.item })));
     const statistics = () => corpus().flatMap((c) => c.statistics.map((s) => ({ conditionId: c.id, item: s })));
@@ -269,7 +247,7 @@ describe('the README sync recipe', () => {
     const created = { facts: [] as string[], statistics: [] as string[], sources: [] as string[], conditions: [] as string[] };
 
     // Step 1 of the recipe: the cursor first, then the copy (writes during the copy are replayed).
-    let feed = await endOfFeed(get);
+    let feed = (await readFeed(ctx.app)).cursor;
     const mirror = await crawl(get);
     // The control: a client that skipped condition documents in `affects` would have kept these
     // (it fetches everything else exactly as this one does).
@@ -329,8 +307,7 @@ describe('the README sync recipe', () => {
     };
     const createCondition = async (i: number): Promise<Response> => {
       const id = `sync-condition-${i}`;
-      const empty = Object.fromEntries([...STATEMENT_SECTIONS.map((s) => s.key), 'statistics', 'sources', 'codes', 'related'].map((k) => [k, []]));
-      const res = await send('POST', '/v1/conditions', { ...empty, id, name: `Test condition ${i}`, aliases: [], summary: `A test condition created in write ${i}.`, summarySources: [pick(sources()).item.id], lastReviewed: '2026-12-01' });
+      const res = await send('POST', '/v1/conditions', { ...EMPTY_CONDITION, id, name: `Test condition ${i}`, aliases: [], summary: `A test condition created in write ${i}.`, summarySources: [pick(sources()).item.id], lastReviewed: '2026-12-01' });
       if (res.statusCode === 201) created.conditions.push(id);
       return res;
     };
@@ -533,8 +510,7 @@ describe('the README sync recipe', () => {
         weight: 0,
         run: async (i) => {
           lone.source = pick(sources()).item.id;
-          const empty = Object.fromEntries([...STATEMENT_SECTIONS.map((s) => s.key), 'statistics', 'sources', 'codes', 'related'].map((k) => [k, []]));
-          return send('POST', '/v1/conditions', { ...empty, id: lone.condition, name: 'Lone test condition', aliases: [], summary: `A test condition created in write ${i}.`, summarySources: [lone.source], lastReviewed: '2026-12-01' });
+          return send('POST', '/v1/conditions', { ...EMPTY_CONDITION, id: lone.condition, name: 'Lone test condition', aliases: [], summary: `A test condition created in write ${i}.`, summarySources: [lone.source], lastReviewed: '2026-12-01' });
         },
       },
       'scenario: PATCH the source it cites': {
@@ -607,7 +583,7 @@ describe('the README sync recipe', () => {
       // Poll now and then, as a client would: several writes may be waiting in the feed.
       // The scenario is polled after each of its writes, so no later write hides what one missed.
       if (rand() < 0.35 || checkpoints.includes(i) || i <= Object.keys(SCENARIO).length) {
-        const step = await sync(get, mirror, feed);
+        const step = await sync(ctx.app, mirror, feed);
         feed = step.cursor;
         listed += step.urls;
         polls++;
@@ -626,7 +602,7 @@ describe('the README sync recipe', () => {
     expect(succeeded).toBeGreaterThan(WRITES * 0.8);
 
     // The last poll, after the last write.
-    feed = (await sync(get, mirror, feed)).cursor;
+    feed = (await sync(ctx.app, mirror, feed)).cursor;
     const fresh = await crawl(get);
     expect(differences(mirror, fresh)).toEqual([]);
     expect(fresh.copies.size).toBeGreaterThan(1000);
@@ -640,7 +616,7 @@ describe('the README sync recipe', () => {
 
     // The whole feed from the start (the build's entries, then every write) into an empty mirror.
     const replayed = new Mirror(get);
-    await sync(get, replayed, undefined);
+    await sync(ctx.app, replayed, undefined);
     expect(differences(replayed, fresh)).toEqual([]);
   });
 });

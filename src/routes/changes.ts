@@ -8,7 +8,7 @@
  * exactly the events after the ones you have. Both are operational, so responses are `no-store`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ENTITY_TYPES, type EntityType } from '../content/entities.js';
 import { createFeedCursors } from '../http/feedCursors.js';
 import { decodeCursor, paginate, type CursorDecoder } from '../http/pagination.js';
@@ -68,6 +68,8 @@ const ChangeFeedSchema = Type.Object(
   },
   { title: 'ChangeFeed' },
 );
+/** A page of the change feed, for clients and tests that read it. */
+export type ChangeFeed = Static<typeof ChangeFeedSchema>;
 
 const RevisionSchema = Type.Object(
   {

@@ -4,25 +4,13 @@
  * out leaves it stale). tests/sync-recipe.test.ts proves the lists complete over random writes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCurationApp, type CurationContext } from './helpers.js';
+import { buildCurationApp, readFeed, type Change, type CurationContext } from './helpers.js';
 
 let ctx: CurationContext;
 beforeAll(async () => {
   ctx = await buildCurationApp();
 });
 afterAll(() => ctx.close());
-
-interface Change {
-  seq: number;
-  entity: string;
-  id: string;
-  action: string;
-  affects: string[];
-}
-interface FeedPage {
-  data: Change[];
-  page: { nextCursor: string | null; resumeCursor: string };
-}
 
 const C = '/v1/conditions/calciphylaxis';
 const SECTIONS = ['symptoms', 'causes', 'risk-factors', 'complications', 'diagnosis', 'treatments', 'prognosis', 'prevention', 'when-to-seek-care', 'differential-diagnosis', 'statistics', 'sources'];
@@ -31,14 +19,7 @@ const EVERY_WRITE = ['/v1/meta', '/v1/conditions', C, ...SECTIONS.map((s) => `${
 
 /** Every entry of the feed, from the start. */
 async function feed(): Promise<Change[]> {
-  const out: Change[] = [];
-  let since = '';
-  for (;;) {
-    const page = (await ctx.app.inject({ url: `/v1/changes?limit=100${since ? `&since=${since}` : ''}` })).json<FeedPage>();
-    out.push(...page.data);
-    since = page.page.resumeCursor;
-    if (page.page.nextCursor === null) return out;
-  }
+  return (await readFeed(ctx.app)).entries;
 }
 
 /** The entries a write added to the feed. */

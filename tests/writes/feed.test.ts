@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entitiesOf } from '../../src/content/entities.js';
 import { collectPages, expectProblem } from '../helpers.js';
-import { buildCurationApp, checksum, prng, type CurationContext } from './helpers.js';
+import type { ChangeFeed } from '../../src/routes/changes.js';
+import { buildCurationApp, checksum, prng, type Change, type CurationContext } from './helpers.js';
 
 let ctx: CurationContext;
 beforeAll(async () => {
@@ -14,20 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-interface Change {
-  seq: number;
-  entity: string;
-  id: string;
-  conditionId: string;
-  action: 'create' | 'update' | 'delete';
-  version: number;
-  conditionVersion: number | null;
-  revisions: string;
-}
-interface FeedPage {
-  data: Change[];
-  page: { nextCursor: string | null; limit: number; resumeCursor: string };
-}
 interface Revision {
   seq: number;
   action: string;
@@ -46,7 +33,7 @@ const SECTIONS = [
 
 describe('change feed', () => {
   it('starts with the build: one create per entity, in a fixed envelope with a resume cursor', async () => {
-    const first = (await ctx.app.inject({ url: '/v1/changes?limit=3' })).json<FeedPage>();
+    const first = (await ctx.app.inject({ url: '/v1/changes?limit=3' })).json<ChangeFeed>();
     expect(first.data.map((c) => c.seq)).toEqual([1, 2, 3]);
     expect(first.data[0]).toMatchObject({ entity: 'condition', id: 'calciphylaxis', action: 'create', version: 1, url: '/v1/conditions/calciphylaxis' });
     expect(first.page.nextCursor).toBe(first.page.resumeCursor);
@@ -57,7 +44,7 @@ describe('change feed', () => {
 
   it('answers an empty page at the end with nextCursor null and the cursor to resume from', async () => {
     const { items } = await collectPages<Change>(ctx.app, '/v1/changes?limit=100');
-    const last = (await ctx.app.inject({ url: `/v1/changes?limit=100&since=${await cursorAfter(items.length)}` })).json<FeedPage>();
+    const last = (await ctx.app.inject({ url: `/v1/changes?limit=100&since=${await cursorAfter(items.length)}` })).json<ChangeFeed>();
     expect(last.data).toEqual([]);
     expect(last.page.nextCursor).toBeNull();
     expect(last.page.resumeCursor).toBe(await cursorAfter(items.length));
@@ -87,7 +74,7 @@ describe('change feed', () => {
     const reader = (async () => {
       let since: string | undefined;
       for (;;) {
-        const page = (await ctx.app.inject({ url: `/v1/changes?limit=3${since ? `&since=${since}` : ''}` })).json<FeedPage>();
+        const page = (await ctx.app.inject({ url: `/v1/changes?limit=3${since ? `&since=${since}` : ''}` })).json<ChangeFeed>();
 
         seen.push(...page.data.map((c) => c.seq));
         since = page.page.resumeCursor;
@@ -211,7 +198,7 @@ describe('change feed', () => {
     const feed: Change[] = [];
     let since: string | undefined;
     for (;;) {
-      const page = (await ctx.app.inject({ url: `/v1/changes?limit=7${since ? `&since=${since}` : ''}` })).json<FeedPage>();
+      const page = (await ctx.app.inject({ url: `/v1/changes?limit=7${since ? `&since=${since}` : ''}` })).json<ChangeFeed>();
       feed.push(...page.data);
       if (!page.page.nextCursor) break;
       since = page.page.nextCursor;
@@ -256,12 +243,12 @@ describe('change feed', () => {
 
 /** The cursor a client holds after reading `n` changes of this build. */
 async function cursorAfter(n: number): Promise<string> {
-  const page = (await ctx.app.inject({ url: `/v1/changes?limit=${Math.min(n, 100)}` })).json<FeedPage>();
+  const page = (await ctx.app.inject({ url: `/v1/changes?limit=${Math.min(n, 100)}` })).json<ChangeFeed>();
   if (n <= 100) return page.page.resumeCursor;
   let since = page.page.resumeCursor;
   let read = page.data.length;
   while (read < n) {
-    const next = (await ctx.app.inject({ url: `/v1/changes?limit=${Math.min(n - read, 100)}&since=${since}` })).json<FeedPage>();
+    const next = (await ctx.app.inject({ url: `/v1/changes?limit=${Math.min(n - read, 100)}&since=${since}` })).json<ChangeFeed>();
     read += next.data.length;
     since = next.page.resumeCursor;
   }

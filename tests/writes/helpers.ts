@@ -1,11 +1,14 @@
 /**
  * Helpers for the curation tests: an app with curator, admin-only and revoked keys (created
- * through the repository the CLI uses), authenticated requests, ETags and a checksum of every
- * table to prove that a failed write leaves the database exactly as it was.
+ * through the repository the CLI uses), authenticated requests, ETags, the change feed read to its
+ * end, and a checksum of every table to prove that a failed write leaves the database exactly as
+ * it was.
  */
 import { createHash } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { App } from '../../src/app.js';
 import type { Sqlite } from '../../src/db/connection.js';
+import type { ChangeFeed } from '../../src/routes/changes.js';
 import { createApiKeysRepository } from '../../src/repositories/apiKeys.js';
 import { buildTestApp, type TestContext } from '../helpers.js';
 
@@ -25,9 +28,13 @@ export interface CurationContext extends TestContext {
 /** Limits that would throttle a test's hundreds of requests from one address are lifted. */
 export const TEST_ENV = { RATE_LIMIT_MAX: '1000000', MAX_EVENT_LOOP_DELAY_MS: '0' };
 
-/** Curation tests count and pin calciphylaxis's entities, so they build on that condition alone. */
-export async function buildCurationApp(options: { extraFixtures?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CurationContext> {
-  const ctx = await buildTestApp({ extraFixtures: options.extraFixtures, conditions: ['calciphylaxis'], env: { ...TEST_ENV, ...options.env } });
+/**
+ * Curation tests count and pin calciphylaxis's entities, so they build on that condition alone
+ * unless they ask for every shipped condition (`conditions: 'all'`, for writes across conditions).
+ */
+export async function buildCurationApp(options: { extraFixtures?: string[]; env?: NodeJS.ProcessEnv; conditions?: string[] | 'all' } = {}): Promise<CurationContext> {
+  const conditions = options.conditions === 'all' ? undefined : (options.conditions ?? ['calciphylaxis']);
+  const ctx = await buildTestApp({ extraFixtures: options.extraFixtures, conditions, env: { ...TEST_ENV, ...options.env } });
   const repo = createApiKeysRepository(ctx.app.db);
   const revoked = repo.create('revoked curator', ['content:write']);
   repo.revoke(revoked.id);
@@ -40,6 +47,25 @@ export async function buildCurationApp(options: { extraFixtures?: string[]; env?
     return String(res.headers.etag);
   };
   return { ...ctx, keys, send, etag };
+}
+
+export type Change = ChangeFeed['data'][number];
+
+/**
+ * The feed after `since` (from the start without it) to its end, 100 entries a page, and the
+ * `resumeCursor` to poll from next: what a client does at each poll.
+ */
+export async function readFeed(app: App, since?: string): Promise<{ entries: Change[]; cursor: string }> {
+  const entries: Change[] = [];
+  let cursor = since;
+  for (;;) {
+    const res = await app.inject({ url: `/v1/changes?limit=100${cursor ? `&since=${cursor}` : ''}` });
+    if (res.statusCode !== 200) throw new Error(`feed → ${res.statusCode}: ${res.body}`);
+    const page = res.json<ChangeFeed>();
+    entries.push(...page.data);
+    cursor = page.page.resumeCursor;
+    if (page.page.nextCursor === null) return { entries, cursor };
+  }
 }
 
 /** sha256 over every row of every table (FTS content included), in a fixed order. */
