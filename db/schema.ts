@@ -10,8 +10,7 @@
 import { sqliteTable, text, integer, real, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 // Types only (erased at run time, so drizzle-kit loads this file alone): the row types that
 // `$inferSelect` / `$inferInsert` give carry the content schema's enums instead of plain strings.
-import type { Confidence, ConditionContent, SourceContent, StatementSectionKey, StatisticContent } from '../src/content/schema.js';
-import type { ChangeAction, EntityType } from '../src/content/entities.js';
+import type { ChangeAction, Confidence, ConditionContent, EntityType, SourceContent, StatementSectionKey, StatisticContent } from '../src/content/schema.js';
 
 type Code = ConditionContent['codes'][number];
 type Treatment = ConditionContent['treatments'][number];

@@ -12,14 +12,13 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { buildDatabase, datasetVersionOf } from '../src/content/build.js';
-import { entitiesOf } from '../src/content/entities.js';
+import { buildDatabase } from '../src/content/build.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from '../src/content/licence.js';
 import { loadContent } from '../src/content/load.js';
 import { applyMigrations, openDatabase, toDrizzle } from '../src/db/connection.js';
 import { CONTENT_DIR, MIGRATIONS_DIR } from '../src/paths.js';
 import { createApiKeysRepository } from '../src/repositories/apiKeys.js';
-import { createHistoryWriter, createRowWriter } from '../src/repositories/rows.js';
+import { createHistoryWriter, createRowWriter, datasetVersionOf, entitiesOf } from '../src/repositories/rows.js';
 import { loadVocabulary } from '../src/retrieval/vocabulary.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kb-compact-'));

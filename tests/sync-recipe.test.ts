@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sectionName } from '../src/content/entities.js';
+import { sectionName } from '../src/content/schema.js';
 import { STATEMENT_SECTIONS, statementsOf, type ConditionContent } from '../src/content/schema.js';
 import type { App } from '../src/app.js';
 import { PROJECT_ROOT } from '../src/paths.js';

@@ -3,7 +3,7 @@
  * renamed over it only when complete, so a failed or killed build leaves the previous database
  * exactly as it was (rename is atomic on one filesystem).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, openSync, fsyncSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as t from '../../db/schema.js';
@@ -11,8 +11,7 @@ import { applyMigrations, openDatabase, toDrizzle, type Sqlite } from '../db/con
 import { STATEMENT_SECTIONS, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
-import { entitiesOf } from './entities.js';
-import { createBuildHistoryWriter, createRowWriter } from '../repositories/rows.js';
+import { createBuildHistoryWriter, createRowWriter, datasetVersionOf, entitiesOf } from '../repositories/rows.js';
 import { EMPTY_VOCABULARY, loadVocabulary, type Vocabulary } from '../retrieval/vocabulary.js';
 
 export interface BuildResult {
@@ -24,19 +23,6 @@ export interface BuildResult {
   sources: number;
 }
 
-/** JSON with object keys sorted: the same content hashes the same whatever order a file wrote its fields in. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
-
-/** A content hash: the same corpus always gets the same dataset version, on any machine. */
-export function datasetVersionOf(corpus: ConditionContent[]): string {
-  const hash = createHash('sha256');
-  for (const c of [...corpus].sort((a, b) => a.id.localeCompare(b.id))) hash.update(canonicalJson(c));
-  return hash.digest('hex').slice(0, 16);
-}
 
 /** Writes a validated corpus into an open, migrated, empty database in one transaction. */
 export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string, vocabulary: Vocabulary = EMPTY_VOCABULARY): string {

@@ -357,3 +357,19 @@ export type StatementContent = ConditionContent[StatementSectionKey][number];
 export function statementsOf(c: ConditionContent): { section: StatementSectionKey; item: StatementContent; position: number }[] {
   return STATEMENT_SECTIONS.flatMap(({ key }) => (c[key] as StatementContent[]).map((item, position) => ({ section: key, item, position })));
 }
+
+/* Entities and section names: the vocabulary of the change feed, revisions and URLs */
+
+export const ENTITY_TYPES = ['condition', 'statement', 'statistic', 'source'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+/** Section keys as stored (camelCase) ↔ the section names of URLs and write bodies (kebab-case). */
+export function sectionName(key: StatementSectionKey): string {
+  return key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
+}
+const SECTION_KEYS = new Map(STATEMENT_SECTIONS.map(({ key }) => [sectionName(key), key]));
+export function sectionKey(name: string): StatementSectionKey | undefined {
+  return SECTION_KEYS.get(name);
+}
+export const STATEMENT_SECTION_NAMES = STATEMENT_SECTIONS.map(({ key }) => sectionName(key));

@@ -23,10 +23,11 @@
  */
 import { createHash } from 'node:crypto';
 import { shortCitation, sourceUrl } from '../content/citation.js';
-import { canonicalCondition, diffEntities, entitiesOf, sectionName } from '../content/entities.js';
+import { canonicalCondition, diffEntities, entitiesOf } from '../repositories/rows.js';
 import {
   citationRef,
   citedIds,
+  sectionName,
   statementsOf,
   type CitationContent,
   type ConditionContent,

@@ -14,7 +14,7 @@ import {
   StatisticSchema as ContentStatisticSchema,
   type StatementSectionKey,
 } from '../content/schema.js';
-import { sectionName } from '../content/entities.js';
+import { sectionName } from '../content/schema.js';
 
 /** The content schemas of the items of each statement section. */
 const ITEMS = {

@@ -23,14 +23,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Compile } from 'typebox/compile';
-import { ConditionContentSchema, STATEMENT_SECTIONS, type ConditionContent, type SourceContent, type StatementContent, type StatementSectionKey, type StatisticContent } from '../content/schema.js';
+import { ConditionContentSchema, STATEMENT_SECTIONS, sectionKey, sectionName, type EntityType, type ConditionContent, type SourceContent, type StatementContent, type StatementSectionKey, type StatisticContent } from '../content/schema.js';
 import { referentialProblems } from '../content/validate.js';
 import { schemaErrors } from '../content/schemaErrors.js';
-import { sectionKey, sectionName, type EntityType } from '../content/entities.js';
 import { BadRequest, HttpProblem, NotFound, type ProblemDetailItem } from '../http/problems.js';
 import type { Rendered, Representations } from '../http/representations.js';
 import type { Repositories } from '../repositories/index.js';
-import type { CommitResult, ConditionWrite } from '../repositories/writes.js';
+import type { CommitResult, ConditionWrite } from '../repositories/rows.js';
 import type { CodeBody, ConditionBody, ConditionPatch, FactBody, FactPatch, SourceBody, SourcePatch, StatisticBody, StatisticPatch, TreatmentPatch } from './bodies.js';
 import { links } from '../http/links.js';
 import { affectedUrls } from './affects.js';

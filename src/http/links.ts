@@ -5,7 +5,7 @@
  * Repositories return plain data (ids, kinds, sections); the presenters add links from here, so
  * moving a route or the prefix is a change to one file.
  */
-import type { EntityType } from '../content/entities.js';
+import type { EntityType } from '../content/schema.js';
 
 /** The prefix every content route is registered under (src/app.ts). */
 export const API_PREFIX = '/v1';

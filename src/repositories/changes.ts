@@ -7,7 +7,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import type { Sqlite } from '../db/connection.js';
-import type { ChangeAction, EntityType } from '../content/entities.js';
+import type { ChangeAction, EntityType } from '../content/schema.js';
 import { builtContentKey } from './rows.js';
 
 export type { ChangeAction };

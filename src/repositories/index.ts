@@ -15,7 +15,7 @@ import { createCodesRepository } from './codes.js';
 import { createChangesRepository } from './changes.js';
 import { createApiKeysRepository } from './apiKeys.js';
 import { createIdempotencyRepository } from './idempotency.js';
-import { createWritesRepository } from './writes.js';
+import { createWritesRepository } from './rows.js';
 import { createRetrieval } from '../retrieval/engine.js';
 
 export function createRepositories(db: Sqlite) {

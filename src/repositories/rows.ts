@@ -14,13 +14,21 @@
  * generated from the table definitions, so a column added to db/schema.ts is a type error here
  * until it is mapped, and needs no hand-written SQL.
  */
+import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
+import type { Statement } from 'better-sqlite3';
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import type { TSchema } from 'typebox';
 import * as t from '../../db/schema.js';
 import type { Sqlite } from '../db/connection.js';
-import type { ChangeAction, EntityType } from '../content/entities.js';
 import {
+  ConditionContentSchema,
+  STATEMENT_SECTIONS,
+  sectionKey,
+  sectionName,
+  type ChangeAction,
+  type EntityType,
   DIAGNOSTIC_METHODS,
   REGULATORY_STATUSES,
   RISK_FACTOR_TYPES,
@@ -35,6 +43,8 @@ import {
   type StatementSectionKey,
   type StatisticContent,
 } from '../content/schema.js';
+import { createContentRepository } from './content.js';
+import { contentEpoch } from './epoch.js';
 
 export type ConditionRow = typeof t.conditions.$inferSelect;
 export type SourceRow = typeof t.sources.$inferSelect;
@@ -533,3 +543,395 @@ export function createHistoryWriter(db: Sqlite) {
   };
 }
 
+/* The dataset version */
+
+/** JSON with object keys sorted: the same content hashes the same whatever order a file wrote its fields in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** A content hash: the same corpus always gets the same dataset version, on any machine. */
+export function datasetVersionOf(corpus: ConditionContent[]): string {
+  const hash = createHash('sha256');
+  for (const c of [...corpus].sort((a, b) => a.id.localeCompare(b.id))) hash.update(canonicalJson(c));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/* Entities: what the change feed and the revision history track */
+
+/*
+ * A condition's content split into entities: the condition's own fields, each source it defines,
+ * each statement and each statistic. An entity's content is JSON in exactly the shape its write
+ * body takes (a statement carries its `conditionId` and `section`, a source its `definedIn`), so
+ * a revision's `after` can be sent back as a PUT/POST body, and replaying the feed's `after`s
+ * rebuilds the content files.
+ */
+
+/** The fields of a condition that belong to no child entity (codes and related links included). */
+export const CONDITION_OWN_FIELDS = ['id', 'name', 'aliases', 'summary', 'summarySources', 'lastReviewed', 'codes', 'related'] as const;
+export type ConditionOwn = Pick<ConditionContent, (typeof CONDITION_OWN_FIELDS)[number]>;
+
+export interface Entity {
+  type: EntityType;
+  id: string;
+  /** The condition the entity belongs to (for a source: the one defining it). */
+  conditionId: string;
+  content: Record<string, unknown>;
+}
+
+export function conditionOwn(c: ConditionContent): ConditionOwn {
+  return { id: c.id, name: c.name, aliases: c.aliases, summary: c.summary, summarySources: c.summarySources, lastReviewed: c.lastReviewed, codes: c.codes, related: c.related };
+}
+
+export function sourceEntity(definedIn: string, s: SourceContent): Record<string, unknown> {
+  return { definedIn, ...s };
+}
+
+export function statisticEntity(conditionId: string, s: StatisticContent): Record<string, unknown> {
+  return { conditionId, ...s };
+}
+
+export function statementEntity(conditionId: string, section: StatementSectionKey, item: object): Record<string, unknown> {
+  return { conditionId, section: sectionName(section), ...item };
+}
+
+/** Every entity of a condition: the condition first, then its sources, statements and statistics in document order. */
+export function entitiesOf(c: ConditionContent): Entity[] {
+  return [
+    { type: 'condition', id: c.id, conditionId: c.id, content: { ...conditionOwn(c) } },
+    ...c.sources.map((s): Entity => ({ type: 'source', id: s.id, conditionId: c.id, content: sourceEntity(c.id, s) })),
+    ...statementsOf(c).map(({ section, item }): Entity => ({ type: 'statement', id: item.id, conditionId: c.id, content: statementEntity(c.id, section, item) })),
+    ...c.statistics.map((s): Entity => ({ type: 'statistic', id: s.id, conditionId: c.id, content: statisticEntity(c.id, s) })),
+  ];
+}
+
+export interface EntityChange {
+  type: EntityType;
+  id: string;
+  action: 'create' | 'update' | 'delete';
+  before: Entity | undefined;
+  after: Entity | undefined;
+}
+
+/**
+ * What changed between two sets of entities. Creates and updates come in document order (a
+ * condition before its children), deletes after them in reverse (children before their condition),
+ * so a consumer applying the feed in order never sees a child without its condition.
+ */
+export function diffEntities(before: Entity[], after: Entity[]): EntityChange[] {
+  const key = (e: Entity) => `${e.type}:${e.id}`;
+  const old = new Map(before.map((e) => [key(e), e]));
+  const next = new Map(after.map((e) => [key(e), e]));
+  const changes: EntityChange[] = [];
+  for (const e of after) {
+    const prev = old.get(key(e));
+    if (!prev) changes.push({ type: e.type, id: e.id, action: 'create', before: undefined, after: e });
+    else if (JSON.stringify(prev.content) !== JSON.stringify(e.content)) changes.push({ type: e.type, id: e.id, action: 'update', before: prev, after: e });
+  }
+  for (const e of [...before].reverse()) {
+    if (!next.has(key(e))) changes.push({ type: e.type, id: e.id, action: 'delete', before: e, after: undefined });
+  }
+  return changes;
+}
+
+/**
+ * A value with its object keys in the order of the schema's properties (recursively), so content
+ * that arrives in a request body compares and serializes exactly like content read from the
+ * database. Keys the schema does not know are kept at the end (validation rejects them).
+ */
+export function canonicalize(schema: TSchema | undefined, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => canonicalize((schema as { items?: TSchema } | undefined)?.items, v));
+  if (value === null || typeof value !== 'object') return value;
+  const s = schema as { properties?: Record<string, TSchema>; anyOf?: TSchema[] } | undefined;
+  const props = s?.properties ?? (s?.anyOf?.find((b) => (b as { properties?: unknown }).properties) as { properties?: Record<string, TSchema> } | undefined)?.properties;
+  if (!props) return value;
+  const input = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(props)) if (k in input) out[k] = canonicalize(props[k], input[k]);
+  for (const k of Object.keys(input)) if (!(k in props)) out[k] = input[k];
+  return out;
+}
+
+export function canonicalCondition(c: ConditionContent): ConditionContent {
+  return canonicalize(ConditionContentSchema, c) as ConditionContent;
+}
+
+/* Curated writes */
+
+/*
+ * Curated writes at the storage level. A write is expressed as whole conditions: the content of
+ * each condition it touches before and after (undefined = absent). Committing stores the after
+ * state through the build's own row writer (above), bumps versions, and appends one
+ * revision and one change per entity that differs.
+ *
+ * Storage takes the cheap path when it can: when a condition keeps the order of its existing
+ * items (updates in place, deletions, appends: every single-entity write), only the rows of the
+ * changed entities are replaced, in their old positions. A created or deleted condition, or one
+ * whose items a PUT reorders, is rewritten whole.
+ *
+ * Everything happens in one transaction with foreign-key checks deferred to the commit: rows may
+ * be briefly absent while other rows point at them, but the commit fails (and rolls back) if any
+ * reference is left dangling. `transaction(fn)` runs a whole curated write (precondition check,
+ * validation, commit) in one `BEGIN IMMEDIATE` transaction, so that writers in other processes
+ * on the same file are serialized by SQLite and see each other's commits.
+ */
+
+export interface ConditionWrite {
+  id: string;
+  before: ConditionContent | undefined;
+  after: ConditionContent | undefined;
+}
+
+export interface CommittedChange {
+  seq: number;
+  entityType: EntityType;
+  entityId: string;
+  conditionId: string;
+  action: 'create' | 'update' | 'delete';
+  version: number;
+  conditionVersion: number | null;
+}
+
+export interface CommitResult {
+  changes: CommittedChange[];
+  /** Conditions whose stored content changed, with their new versions (null = deleted). */
+  conditionVersions: Map<string, number | null>;
+}
+
+const VERSION_TABLE: Record<EntityType, string> = { condition: 'conditions', statement: 'statements', statistic: 'statistics', source: 'sources' };
+const LISTS = ['sources', ...STATEMENT_SECTIONS.map((s) => s.key), 'statistics'] as const;
+
+/** Whether `after` keeps the relative order of the items it shares with `before` and only appends new ones. */
+export function keepsOrder(before: ConditionContent, after: ConditionContent): boolean {
+  return LISTS.every((key) => {
+    const was = (before[key] as { id: string }[]).map((x) => x.id);
+    const now = (after[key] as { id: string }[]).map((x) => x.id);
+    const old = new Set(was);
+    const stays = new Set(now);
+    const firstNew = now.findIndex((id) => !old.has(id));
+    if (firstNew >= 0 && now.slice(firstNew).some((id) => old.has(id))) return false;
+    const kept = now.filter((id) => old.has(id));
+    return kept.join('\n') === was.filter((id) => stays.has(id)).join('\n');
+  });
+}
+
+export function createWritesRepository(db: Sqlite) {
+  const content = createContentRepository(db);
+  const record = createHistoryWriter(db);
+  const rows = createRowWriter(db);
+  const q = {
+    deleteCitations: db.prepare<[{ id: string }]>(
+      `DELETE FROM citations
+       WHERE (entity_type = 'summary' AND entity_id = @id)
+          OR (entity_type = 'statement' AND entity_id IN (SELECT id FROM statements WHERE condition_id = @id))
+          OR (entity_type = 'statistic' AND entity_id IN (SELECT id FROM statistics WHERE condition_id = @id))
+          OR (entity_type = 'related' AND entity_id >= @id || '#related-' AND entity_id < @id || '#related.')`,
+    ),
+    deleteSearchRows: db.prepare<[string]>('DELETE FROM search_index WHERE condition_id = ?'),
+    deleteCondition: db.prepare<[string]>('DELETE FROM conditions WHERE id = ?'),
+    childVersions: db.prepare<[{ id: string }], { type: EntityType; id: string; version: number }>(
+      `SELECT 'statement' AS type, id, version FROM statements WHERE condition_id = @id
+       UNION ALL SELECT 'statistic', id, version FROM statistics WHERE condition_id = @id
+       UNION ALL SELECT 'source', id, version FROM sources WHERE defined_in = @id`,
+    ),
+    lastVersion: db.prepare<[string, string], { version: number | null }>('SELECT max(version) AS version FROM revisions WHERE entity_type = ? AND entity_id = ?'),
+    setDatasetVersion: db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'datasetVersion'"),
+    version: Object.fromEntries(
+      (Object.entries(VERSION_TABLE) as [EntityType, string][]).map(([type, table]) => [type, db.prepare<[string], { version: number }>(`SELECT version FROM ${table} WHERE id = ?`)]),
+    ) as Record<EntityType, Statement<[string], { version: number }>>,
+  };
+
+  const epoch = contentEpoch(db);
+  /**
+   * The corpus as of the last change, kept between writes: reading every condition back costs
+   * more than the write itself. Keyed by the content epoch, so a change committed by anything
+   * else (another process) makes it reload. `pending` is the corpus after a commit nested in a
+   * transaction that has not committed yet.
+   */
+  let cached: { epoch: string; corpus: Map<string, ConditionContent> } | undefined;
+  let pending: Map<string, ConditionContent> | undefined;
+
+  const load = db.transaction((): Map<string, ConditionContent> => {
+    const all = new Map<string, ConditionContent>();
+    for (const id of content.ids()) {
+      const c = content.get(id);
+      if (c) all.set(id, c);
+    }
+    return all;
+  });
+
+  function lastKnownVersion(type: EntityType, id: string): number {
+    return q.lastVersion.get(type, id)?.version ?? 0;
+  }
+
+  function deleteConditionRows(id: string): void {
+    q.deleteCitations.run({ id });
+    q.deleteSearchRows.run(id);
+    q.deleteCondition.run(id);
+  }
+
+  const commit = db.transaction((writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string, affects: readonly string[] | undefined) => {
+    db.pragma('defer_foreign_keys = ON');
+    const before = writes.flatMap((w) => (w.before ? entitiesOf(w.before) : []));
+    const after = writes.flatMap((w) => (w.after ? entitiesOf(canonicalCondition(w.after)) : []));
+    const diff = diffEntities(before, after);
+    const conditionVersions = new Map<string, number | null>();
+    if (diff.length === 0) return { result: { changes: [], conditionVersions }, final: undefined };
+
+    // New versions: an update or delete is the current version + 1; a create continues after the
+    // highest version the id ever had, so versions never repeat even across delete and re-create.
+    const changed = new Map<string, number>();
+    for (const d of diff) {
+      const current = d.action === 'create' ? undefined : q.version[d.type].get(d.id)?.version;
+      changed.set(`${d.type}:${d.id}`, (current ?? lastKnownVersion(d.type, d.id)) + 1);
+    }
+
+    // A condition changes when any of its entities does (a moved source changes both conditions).
+    const touched = new Set<string>();
+    for (const d of diff) for (const e of [d.before, d.after]) if (e) touched.add(e.conditionId);
+    const final = new Map<string, ConditionContent>();
+    const inPlace = new Set<string>();
+    const whole: ConditionWrite[] = [];
+    for (const w of writes) {
+      if (!touched.has(w.id)) continue;
+      if (w.after) {
+        const version = w.before ? w.before.version + 1 : lastKnownVersion('condition', w.id) + 1;
+        final.set(w.id, { ...canonicalCondition(w.after), version });
+        conditionVersions.set(w.id, version);
+      } else conditionVersions.set(w.id, null);
+      if (w.before && w.after && keepsOrder(w.before, w.after)) inPlace.add(w.id);
+      else whole.push(w);
+    }
+
+    // 1. Conditions rewritten whole lose their rows (their children's versions noted first).
+    const kept = new Map<string, number>();
+    for (const w of whole) {
+      if (!w.before) continue;
+      for (const r of q.childVersions.all({ id: w.id })) kept.set(`${r.type}:${r.id}`, r.version);
+      deleteConditionRows(w.id);
+    }
+    // 2. Changed entities of conditions written in place lose their rows, noting their positions.
+    const places = new Map<string, { conditionId: string; position: number; section?: string }>();
+    for (const d of diff) {
+      if (d.type === 'condition' || !d.before || !inPlace.has(d.before.conditionId)) continue;
+      const place = rows.remove(d.type, d.id);
+      if (place) places.set(`${d.type}:${d.id}`, place);
+    }
+    // 3. Whole conditions are written, then 4. the changed entities in place (same position when
+    // an update stays in its list, else at the end).
+    rows.write(
+      whole.flatMap((w) => final.get(w.id) ?? []),
+      (type, id) => changed.get(`${type}:${id}`) ?? kept.get(`${type}:${id}`) ?? 1,
+    );
+    for (const d of diff) {
+      if (d.type === 'condition' || !d.after || !inPlace.has(d.after.conditionId)) continue;
+      const conditionId = d.after.conditionId;
+      const version = changed.get(`${d.type}:${d.id}`) ?? 1;
+      const place = places.get(`${d.type}:${d.id}`);
+      // The entity's content is its write body: strip the fields that place it.
+      const { conditionId: _c, definedIn: _d, section: name, ...item } = d.after.content;
+      if (d.type === 'source') rows.insertSource(conditionId, item as SourceContent, version, place?.conditionId === conditionId ? place.position : undefined);
+      else if (d.type === 'statistic') rows.insertStatistic(conditionId, item as StatisticContent, version, place?.conditionId === conditionId ? place.position : undefined);
+      else {
+        const section = sectionKey(String(name)) as StatementSectionKey;
+        const same = place?.conditionId === conditionId && place.section === section;
+        rows.insertStatement(conditionId, section, item as StatementContent, version, same ? place.position : undefined);
+      }
+    }
+    for (const id of inPlace) {
+      const c = final.get(id);
+      if (!c) continue;
+      if (diff.some((d) => d.type === 'condition' && d.id === id)) rows.replaceOwn(c);
+      else rows.setConditionVersion(id, c.version);
+    }
+
+    const changes: CommittedChange[] = [];
+    for (const d of diff) {
+      const entity = d.after ?? d.before;
+      if (!entity) continue;
+      const version = changed.get(`${d.type}:${d.id}`) ?? 1;
+      const conditionVersion = conditionVersions.has(entity.conditionId)
+        ? (conditionVersions.get(entity.conditionId) ?? null)
+        : (q.version.condition.get(entity.conditionId)?.version ?? null);
+      const seq = record({
+        entityType: d.type,
+        entityId: d.id,
+        conditionId: entity.conditionId,
+        action: d.action,
+        version,
+        conditionVersion,
+        actorKeyId,
+        at,
+        before: d.before?.content ?? null,
+        after: d.after?.content ?? null,
+        // Every entry of the write lists all it changed: a URL often changed through several entities.
+        ...(affects ? { affects } : {}),
+      });
+      changes.push({ seq, entityType: d.type, entityId: d.id, conditionId: entity.conditionId, action: d.action, version, conditionVersion });
+    }
+    // The dataset version stays a hash of the content, so exporting and rebuilding reproduces it.
+    const corpus = corpusAfter.map((c) => final.get(c.id) ?? c);
+    q.setDatasetVersion.run(datasetVersionOf(corpus));
+    return { result: { changes, conditionVersions }, final: corpus };
+  });
+
+  /** After a transaction ended: the epoch moved on (or back), and the cache holds only committed content. */
+  function settled(committed: Map<string, ConditionContent> | undefined): void {
+    epoch.refresh();
+    cached = committed ? { epoch: epoch.current(), corpus: committed } : undefined;
+  }
+
+  return {
+    /** Every condition's content as of the last change (a consistent snapshot). Treat it as read-only. */
+    corpus(): Map<string, ConditionContent> {
+      const now = epoch.current();
+      if (cached?.epoch !== now) cached = { epoch: now, corpus: load() };
+      return new Map(cached.corpus);
+    },
+    /**
+     * Stores a validated write in one transaction (a savepoint inside `transaction`); see the module
+     * comment. `affects` (the URLs the write changes) is recorded on each of its change-feed entries.
+     */
+    commit(writes: ConditionWrite[], corpusAfter: ConditionContent[], actorKeyId: string, at: string, affects?: readonly string[]): CommitResult {
+      const nested = db.inTransaction;
+      try {
+        const { result, final } = commit(writes, corpusAfter, actorKeyId, at, affects);
+        const corpus = final ? new Map(final.map((c) => [c.id, c])) : undefined;
+        // Only once committed for good: the cache must never hold what was rolled back.
+        if (nested) pending = corpus ?? pending;
+        else if (corpus) settled(corpus);
+        return result;
+      } catch (error) {
+        pending = undefined;
+        if (!nested) settled(undefined);
+        throw error;
+      }
+    },
+    /**
+     * Runs `fn` in one `BEGIN IMMEDIATE` transaction: the write lock is taken first (waiting up to
+     * the busy timeout, then SQLITE_BUSY), so everything `fn` reads is the latest committed state
+     * and stays so until it commits. A curated write checks its precondition and commits in here.
+     */
+    transaction<T>(fn: () => T): T {
+      try {
+        const out = db.transaction(fn).immediate();
+        if (pending) settled(pending);
+        else epoch.refresh();
+        return out;
+      } catch (error) {
+        settled(undefined);
+        throw error;
+      } finally {
+        pending = undefined;
+      }
+    },
+    /** Current version of an entity, for 412 problems; undefined when absent. */
+    version(type: EntityType, id: string): number | undefined {
+      return q.version[type].get(id)?.version;
+    },
+  };
+}
+
+export type WritesRepository = ReturnType<typeof createWritesRepository>;

@@ -9,7 +9,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { ENTITY_TYPES, type EntityType } from '../content/entities.js';
+import { ENTITY_TYPES, type EntityType } from '../content/schema.js';
 import { createFeedCursors } from '../http/feedCursors.js';
 import { decodeCursor, paginate, type CursorDecoder } from '../http/pagination.js';
 import { links } from '../http/links.js';

@@ -4,7 +4,7 @@
  * client paging through the feed while the writes happen sees every change once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entitiesOf } from '../../src/content/entities.js';
+import { entitiesOf } from '../../src/repositories/rows.js';
 import { collectPages, expectProblem } from '../helpers.js';
 import type { ChangeFeed } from '../../src/routes/changes.js';
 import { buildCurationApp, checksum, prng, type Change, type CurationContext } from './helpers.js';

@@ -12,7 +12,7 @@ import { buildFromContent } from '../../src/content/build.js';
 import { exportCorpus } from '../../src/content/export.js';
 import { openDatabase } from '../../src/db/connection.js';
 import { createContentRepository } from '../../src/repositories/content.js';
-import { createWritesRepository } from '../../src/repositories/writes.js';
+import { createWritesRepository } from '../../src/repositories/rows.js';
 import { expectProblem } from '../helpers.js';
 import { buildCurationApp, checksum, type CurationContext } from './helpers.js';
 

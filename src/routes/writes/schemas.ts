@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseBusy, requestHash, type Answer, type WriteContext } from '../../curation/service.js';
 import { Type } from 'typebox';
-import { ENTITY_TYPES } from '../../content/entities.js';
+import { ENTITY_TYPES } from '../../content/schema.js';
 import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, ProblemSchema, ref } from '../../schemas/common.js';
 import { FactSchema } from '../../schemas/fact.js';
 import { SourceSchema } from '../../schemas/source.js';
