@@ -22,15 +22,33 @@ function isRealDate(value: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
 }
 
-export function referentialProblems(corpus: Input[]): Problem[] {
+/**
+ * Every problem of the corpus, or with `only`, the problems of those conditions alone (a curated
+ * write checks what it wrote). The others still define the ids and sources that the checked ones
+ * must not repeat and may cite; they go first, so a duplicate is reported where it was written.
+ * A write that removes a source or a treatment must check the whole corpus, since any condition
+ * may refer to it.
+ */
+export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>): Problem[] {
   const problems: Problem[] = [];
+  const checked = (c: ConditionContent) => only === undefined || only.has(c.id);
+  const ordered = only === undefined ? corpus : [...corpus.filter(({ content }) => !checked(content)), ...corpus.filter(({ content }) => checked(content))];
   const conditionFile = new Map<string, string>();
   const entityAt = new Map<string, string>(); // id -> "file:path" of its first definition
   const sourceAt = new Map<string, string>();
   const treatmentIds = new Set<string>();
 
   // Pass 1: collect every definition, reporting duplicates where the second one stands.
-  for (const { file, content: c } of corpus) {
+  for (const { file, content: c } of ordered) {
+    if (!checked(c)) {
+      // Already valid: only what it defines matters to the checked conditions.
+      conditionFile.set(c.id, file);
+      c.sources.forEach((s, i) => sourceAt.set(s.id, `${file}:/sources/${i}`));
+      for (const { section, item, position } of statementsOf(c)) entityAt.set(item.id, `${file}:/${section}/${position}`);
+      c.statistics.forEach((s, i) => entityAt.set(s.id, `${file}:/statistics/${i}`));
+      c.treatments.forEach((t) => treatmentIds.add(t.id));
+      continue;
+    }
     // Lone surrogates, control and bidi characters, in any string (textHygiene.ts).
     for (const p of textProblems(c)) problems.push({ file, ...p });
     const expected = `${c.id}.yaml`;
@@ -61,7 +79,8 @@ export function referentialProblems(corpus: Input[]): Problem[] {
   }
 
   // Pass 2: references and values.
-  for (const { file, content: c } of corpus) {
+  for (const { file, content: c } of ordered) {
+    if (!checked(c)) continue;
     const citeAt = (list: readonly CitationContent[], path: string) => {
       const seen = new Set<string>();
       list.forEach((entry, i) => {

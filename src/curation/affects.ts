@@ -91,91 +91,180 @@ export function codeLookups(system: string, code: string): CodeLookup[] {
 
 /* An index of one state of the corpus */
 
+/**
+ * What one condition contributes to an index, computed once per content object: content read
+ * for a write is never mutated (writes edit copies), so the next write reuses every condition it
+ * did not change. This keeps a write's cost from growing with the corpus.
+ */
+interface Local {
+  sources: SourceContent[];
+  statements: Map<string, { section: StatementSectionKey; item: StatementContent }>;
+  statistics: Map<string, { position: number; item: StatisticContent }>;
+  /** Source id → what in this condition cites it, as GET /v1/sources/{id} lists it in `citedBy`. */
+  citedBy: Map<string, string[]>;
+  /** The sources it cites (as a citation or a statistic's primary source). */
+  cited: Set<string>;
+  /** Treatments its figures name (as the treatment or the comparison). */
+  named: Set<string>;
+  /** Its statistics about a treatment, in position order. */
+  about: { treatment: string; position: number; id: string }[];
+  /** Conditions it links to in `related`. */
+  links: Set<string>;
+  /** `system|CODE` → holder (`c|<condition>|<index>` or `t|<treatment>|<index>`), in document order. */
+  codes: [string, string][];
+}
+
+const locals = new WeakMap<ConditionContent, Local>();
+
+const codeKey = (system: string, code: string) => `${system}|${code.toUpperCase()}`;
+
+function localOf(c: ConditionContent): Local {
+  const known = locals.get(c);
+  if (known) return known;
+  const l: Local = { sources: c.sources, statements: new Map(), statistics: new Map(), citedBy: new Map(), cited: new Set(), named: new Set(), about: [], links: new Set(), codes: [] };
+  const cite = (list: readonly CitationContent[], citing: string) => {
+    for (const id of citedIds(list)) {
+      l.cited.add(id);
+      let by = l.citedBy.get(id);
+      if (!by) l.citedBy.set(id, (by = []));
+      by.push(citing);
+    }
+  };
+  cite(c.summarySources, `summary|${c.id}|${c.id}`);
+  for (const r of c.related) {
+    cite(r.sources, `related|${r.condition}|${c.id}`);
+    l.links.add(r.condition);
+  }
+  c.codes.forEach((k, i) => l.codes.push([codeKey(k.system, k.code), `c|${c.id}|${i}`]));
+  for (const { section, item } of statementsOf(c)) {
+    l.statements.set(item.id, { section, item });
+    cite(item.sources, `statement|${item.id}|${c.id}|${section}`);
+    if ('codes' in item) item.codes.forEach((k, i) => l.codes.push([codeKey(k.system, k.code), `t|${item.id}|${i}`]));
+  }
+  c.statistics.forEach((s, position) => {
+    l.statistics.set(s.id, { position, item: s });
+    cite(s.sources, `statistic|${s.id}|${c.id}`);
+    l.cited.add(s.primarySource);
+    for (const t of [s.treatment, s.comparedWith?.treatment ?? null]) if (t !== null) l.named.add(t);
+    if (s.treatment !== null) l.about.push({ treatment: s.treatment, position, id: s.id });
+  });
+  locals.set(c, l);
+  return l;
+}
+
+interface Lookup<V> {
+  get(key: string): V | undefined;
+}
+
 interface Index {
   corpus: ReadonlyMap<string, ConditionContent>;
-  sources: Map<string, { source: SourceContent; definedIn: string }>;
-  statements: Map<string, { conditionId: string; section: StatementSectionKey; item: StatementContent }>;
-  statistics: Map<string, { conditionId: string; position: number; item: StatisticContent }>;
+  sources: Lookup<{ source: SourceContent; definedIn: string }>;
+  statements: Lookup<{ conditionId: string; section: StatementSectionKey; item: StatementContent }>;
+  statistics: Lookup<{ conditionId: string; position: number; item: StatisticContent }>;
   /** Source id → the conditions citing it (as a citation or a statistic's primary source). */
-  citingConditions: Map<string, Set<string>>;
+  citingConditions: Lookup<Set<string>>;
   /** Source id → what cites it, as GET /v1/sources/{id} lists it in `citedBy`. */
-  citedBy: Map<string, Set<string>>;
+  citedBy: Lookup<Set<string>>;
   /** Treatment id → the statistics about it, in the order of GET /v1/treatments/{id} (its own condition first). */
-  statisticsAbout: Map<string, string[]>;
+  statisticsAbout: Lookup<string[]>;
   /** Treatment id → the conditions whose figures name it (as the treatment or the comparison). */
-  namingConditions: Map<string, Set<string>>;
+  namingConditions: Lookup<Set<string>>;
   /** Condition id → the conditions that link to it in `related`. */
-  linkingConditions: Map<string, Set<string>>;
+  linkingConditions: Lookup<Set<string>>;
   /** `system|CODE` → what carries the code: `c|<condition>|<index>` or `t|<treatment>|<index>`. */
   codes: Map<string, string[]>;
   /** Condition id → the sources it cites. */
-  citedSources: Map<string, Set<string>>;
+  citedSources: Lookup<Set<string>>;
   /** Views computed so far in this state, by kind and id: each entity's is needed several times. */
   memo: Map<string, string | undefined>;
 }
 
-function add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
+/** A lookup answered on first use of each key by `find`, then remembered. */
+function lookup<V>(find: (key: string) => V | undefined): Lookup<V> {
+  const found = new Map<string, V | undefined>();
+  return {
+    get(key) {
+      if (!found.has(key)) found.set(key, find(key));
+      return found.get(key);
+    },
+  };
 }
 
-const codeKey = (system: string, code: string) => `${system}|${code.toUpperCase()}`;
+/** A value computed on first use. */
+function once<T>(compute: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: compute() }).v;
+}
 
+/**
+ * The index of one state of the corpus. Lookups by id go to the condition the id starts with
+ * (validation makes every statement and statistic id start with its condition's); lookups of what
+ * refers to something scan the conditions' remembered contributions, once per key.
+ */
 function indexOf(corpus: ReadonlyMap<string, ConditionContent>): Index {
-  const idx: Index = {
+  const sorted = once(() => [...corpus.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((c) => ({ c, l: localOf(c) })));
+  const scan = <V>(pick: (l: Local, c: ConditionContent) => V | undefined): V[] => sorted().flatMap(({ c, l }) => pick(l, c) ?? []);
+  const conditionsWhere = (test: (l: Local) => boolean) => {
+    const ids = scan((l, c) => (test(l) ? c.id : undefined));
+    return ids.length ? new Set(ids) : undefined;
+  };
+  const sources = once(() => {
+    const all = new Map<string, { source: SourceContent; definedIn: string }>();
+    for (const { c, l } of sorted()) for (const s of l.sources) all.set(s.id, { source: s, definedIn: c.id });
+    return all;
+  });
+  const owned = <V>(id: string, pick: (l: Local) => V | undefined): { conditionId: string; v: V } | undefined => {
+    const prefix = id.slice(0, id.indexOf('.'));
+    const owner = corpus.get(prefix);
+    const v = owner ? pick(localOf(owner)) : undefined;
+    if (owner && v !== undefined) return { conditionId: owner.id, v };
+    // An id outside its condition cannot pass validation, but look everywhere rather than miss it.
+    for (const { c, l } of sorted()) {
+      const found = pick(l);
+      if (found !== undefined) return { conditionId: c.id, v: found };
+    }
+    return undefined;
+  };
+  const statements = lookup((id) => {
+    const o = owned(id, (l) => l.statements.get(id));
+    return o && { conditionId: o.conditionId, ...o.v };
+  });
+  const codes = once(() => {
+    const all = new Map<string, string[]>();
+    for (const { l } of sorted()) for (const [key, holder] of l.codes) all.set(key, [...(all.get(key) ?? []), holder]);
+    return all;
+  });
+  return {
     corpus,
-    sources: new Map(),
-    statements: new Map(),
-    statistics: new Map(),
-    citingConditions: new Map(),
-    citedBy: new Map(),
-    statisticsAbout: new Map(),
-    namingConditions: new Map(),
-    linkingConditions: new Map(),
-    codes: new Map(),
-    citedSources: new Map(),
+    sources: { get: (id) => sources().get(id) },
+    statements,
+    statistics: lookup((id) => {
+      const o = owned(id, (l) => l.statistics.get(id));
+      return o && { conditionId: o.conditionId, ...o.v };
+    }),
+    citingConditions: lookup((id) => conditionsWhere((l) => l.cited.has(id))),
+    citedBy: lookup((id) => {
+      const all = scan((l) => l.citedBy.get(id)).flat();
+      return all.length ? new Set(all) : undefined;
+    }),
+    // As SQL orders them: the treatment's own condition first, then by condition id and position.
+    statisticsAbout: lookup((t) => {
+      const own = statements.get(t)?.conditionId;
+      const about = scan((l, c) => l.about.filter((a) => a.treatment === t).map((a) => ({ ...a, conditionId: c.id }))).flat();
+      if (about.length === 0) return undefined;
+      return [...about.filter((a) => a.conditionId === own), ...about.filter((a) => a.conditionId !== own)].map((a) => a.id);
+    }),
+    namingConditions: lookup((t) => conditionsWhere((l) => l.named.has(t))),
+    linkingConditions: lookup((id) => conditionsWhere((l) => l.links.has(id))),
+    get codes() {
+      return codes();
+    },
+    citedSources: lookup((id) => {
+      const c = corpus.get(id);
+      return c && localOf(c).cited;
+    }),
     memo: new Map(),
   };
-  const cite = (list: readonly CitationContent[], conditionId: string, citing: string) => {
-    for (const id of citedIds(list)) {
-      add(idx.citingConditions, id, conditionId);
-      add(idx.citedSources, conditionId, id);
-      add(idx.citedBy, id, citing);
-    }
-  };
-  const carry = (system: string, code: string, holder: string) => {
-    const key = codeKey(system, code);
-    idx.codes.set(key, [...(idx.codes.get(key) ?? []), holder]);
-  };
-  const about: { treatment: string; ownFirst: number; conditionId: string; position: number; id: string }[] = [];
-  for (const c of [...corpus.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    for (const s of c.sources) idx.sources.set(s.id, { source: s, definedIn: c.id });
-    cite(c.summarySources, c.id, `summary|${c.id}|${c.id}`);
-    for (const r of c.related) {
-      cite(r.sources, c.id, `related|${r.condition}|${c.id}`);
-      add(idx.linkingConditions, r.condition, c.id);
-    }
-    c.codes.forEach((k, i) => carry(k.system, k.code, `c|${c.id}|${i}`));
-    for (const { section, item } of statementsOf(c)) {
-      idx.statements.set(item.id, { conditionId: c.id, section, item });
-      cite(item.sources, c.id, `statement|${item.id}|${c.id}|${section}`);
-      if ('codes' in item) item.codes.forEach((k, i) => carry(k.system, k.code, `t|${item.id}|${i}`));
-    }
-    c.statistics.forEach((s, position) => {
-      idx.statistics.set(s.id, { conditionId: c.id, position, item: s });
-      cite(s.sources, c.id, `statistic|${s.id}|${c.id}`);
-      add(idx.citingConditions, s.primarySource, c.id);
-      add(idx.citedSources, c.id, s.primarySource);
-      for (const t of [s.treatment, s.comparedWith?.treatment ?? null]) if (t !== null) add(idx.namingConditions, t, c.id);
-      if (s.treatment !== null) about.push({ treatment: s.treatment, ownFirst: 0, conditionId: c.id, position, id: s.id });
-    });
-  }
-  // As SQL orders them: the treatment's own condition first, then by condition id and position.
-  for (const a of about) a.ownFirst = idx.statements.get(a.treatment)?.conditionId === a.conditionId ? 0 : 1;
-  about.sort((a, b) => a.ownFirst - b.ownFirst || (a.conditionId < b.conditionId ? -1 : a.conditionId > b.conditionId ? 1 : a.position - b.position));
-  for (const a of about) idx.statisticsAbout.set(a.treatment, [...(idx.statisticsAbout.get(a.treatment) ?? []), a.id]);
-  return idx;
 }
 
 /* Views: everything a URL's representations are built from */

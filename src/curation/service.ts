@@ -202,6 +202,22 @@ function deletionReceipt(result: CommitResult, entity: EntityType, id: string): 
   return { status: 200, body: { entity, id, conditionId, action: 'delete', version, conditionVersion, seq } };
 }
 
+/** The ids of the sources and treatments a condition defines: what other conditions can refer to. */
+function referable(c: ConditionContent | undefined): string[] {
+  return c ? [...c.sources.map((x) => x.id), ...c.treatments.map((x) => x.id)] : [];
+}
+
+/**
+ * The conditions a write's validation must look at: those it wrote, since the rest was valid and
+ * did not change, unless it removed a source or treatment that any condition may refer to (then
+ * all: undefined).
+ */
+function checkedBy(plan: Plan): ReadonlySet<string> | undefined {
+  const kept = new Set(plan.writes.flatMap((w) => referable(w.after)));
+  if (plan.writes.some((w) => referable(w.before).some((id) => !kept.has(id)))) return undefined;
+  return new Set(plan.writes.map((w) => w.id));
+}
+
 /** Content problems → 400 when they are in what the request sent, 409 when it conflicts with other content. */
 function validate(plan: Plan, after: Map<string, ConditionContent>): void {
   const problems: { conditionId: string; path: string; message: string }[] = [];
@@ -212,7 +228,7 @@ function validate(plan: Plan, after: Map<string, ConditionContent>): void {
   }
   if (problems.length === 0) {
     const corpus = [...after.values()].map((content) => ({ file: `${content.id}.yaml`, content }));
-    for (const p of referentialProblems(corpus)) problems.push({ conditionId: p.file.replace(/\.yaml$/, ''), path: p.path, message: p.message });
+    for (const p of referentialProblems(corpus, checkedBy(plan))) problems.push({ conditionId: p.file.replace(/\.yaml$/, ''), path: p.path, message: p.message });
   }
   if (problems.length === 0) return;
   const inBody: ProblemDetailItem[] = [];

@@ -552,10 +552,28 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** A content hash: the same corpus always gets the same dataset version, on any machine. */
+/**
+ * Each condition's content hash, remembered per content object: content read for a write is never
+ * mutated (writes edit copies), so after a write only the conditions it changed are hashed again.
+ */
+const conditionHashes = new WeakMap<ConditionContent, string>();
+
+function conditionHash(c: ConditionContent): string {
+  let h = conditionHashes.get(c);
+  if (h === undefined) {
+    h = createHash('sha256').update(canonicalJson(c)).digest('hex');
+    conditionHashes.set(c, h);
+  }
+  return h;
+}
+
+/**
+ * A content hash: the same corpus always gets the same dataset version, on any machine. It hashes
+ * the conditions' own hashes in id order, so a write costs one condition's hashing, not the corpus's.
+ */
 export function datasetVersionOf(corpus: ConditionContent[]): string {
   const hash = createHash('sha256');
-  for (const c of [...corpus].sort((a, b) => a.id.localeCompare(b.id))) hash.update(canonicalJson(c));
+  for (const c of [...corpus].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) hash.update(`${c.id}\n${conditionHash(c)}\n`);
   return hash.digest('hex').slice(0, 16);
 }
 
