@@ -37,16 +37,26 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
   const entityAt = new Map<string, string>(); // id -> "file:path" of its first definition
   const sourceAt = new Map<string, string>();
   const treatmentIds = new Set<string>();
+  const others = new Map<string, Input>();
+  const owner = (id: string) => others.get(id.slice(0, id.indexOf('.')));
+  /** Where a condition left unchecked defines a statement or statistic id. */
+  const definedElsewhere = (id: string): string | undefined => {
+    const o = owner(id);
+    if (!o) return undefined;
+    for (const { section, item, position } of statementsOf(o.content)) if (item.id === id) return `${o.file}:/${section}/${position}`;
+    const i = o.content.statistics.findIndex((s) => s.id === id);
+    return i >= 0 ? `${o.file}:/statistics/${i}` : undefined;
+  };
+  const isTreatment = (id: string) => treatmentIds.has(id) || (owner(id)?.content.treatments.some((t) => t.id === id) ?? false);
 
   // Pass 1: collect every definition, reporting duplicates where the second one stands.
   for (const { file, content: c } of ordered) {
     if (!checked(c)) {
-      // Already valid: only what it defines matters to the checked conditions.
+      // Already valid: only what it defines matters to the checked conditions. Its statement and
+      // statistic ids start with its own id, so they are looked up there (definedElsewhere).
       conditionFile.set(c.id, file);
+      others.set(c.id, { file, content: c });
       c.sources.forEach((s, i) => sourceAt.set(s.id, `${file}:/sources/${i}`));
-      for (const { section, item, position } of statementsOf(c)) entityAt.set(item.id, `${file}:/${section}/${position}`);
-      c.statistics.forEach((s, i) => entityAt.set(s.id, `${file}:/statistics/${i}`));
-      c.treatments.forEach((t) => treatmentIds.add(t.id));
       continue;
     }
     // Lone surrogates, control and bidi characters, in any string (textHygiene.ts).
@@ -69,7 +79,8 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
       const [conditionPart, kindPart] = id.split('.');
       if (conditionPart !== c.id) problems.push({ file, path: `${path}/id`, message: `id "${id}" must start with the condition id "${c.id}."` });
       if (kindPart !== kind) problems.push({ file, path: `${path}/id`, message: `id "${id}" must have "${kind}" as its middle part in this section` });
-      if (entityAt.has(id)) problems.push({ file, path: `${path}/id`, message: `duplicate id "${id}" (first defined at ${entityAt.get(id)})` });
+      const first = entityAt.get(id) ?? definedElsewhere(id);
+      if (first !== undefined) problems.push({ file, path: `${path}/id`, message: `duplicate id "${id}" (first defined at ${first})` });
       else entityAt.set(id, `${file}:${path}`);
     };
     const idKinds = new Map(STATEMENT_SECTIONS.map((s) => [s.key, s.idKind]));
@@ -129,8 +140,8 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
       if (s.sampleSize !== null && COUNT_UNITS.has(s.unit) && s.value !== null && s.value > s.sampleSize) {
         problems.push({ file, path: `${path}/value`, message: `value (${s.value}) is greater than the sample size (${s.sampleSize})` });
       }
-      if (s.treatment !== null && !treatmentIds.has(s.treatment)) problems.push({ file, path: `${path}/treatment`, message: `unknown treatment id "${s.treatment}"` });
-      problems.push(...evidenceProblems(s, path, treatmentIds).map((p) => ({ file, ...p })));
+      if (s.treatment !== null && !isTreatment(s.treatment)) problems.push({ file, path: `${path}/treatment`, message: `unknown treatment id "${s.treatment}"` });
+      problems.push(...evidenceProblems(s, path, isTreatment).map((p) => ({ file, ...p })));
     });
   }
   return problems;
@@ -141,7 +152,7 @@ type Statistic = ConditionContent['statistics'][number];
 const COUNT_UNITS: ReadonlySet<string> = new Set(['patients', 'cases', 'people', 'studies']);
 
 /** The evidence fields of one figure: interval, denominator, effect measure, source, certainty. */
-function evidenceProblems(s: Statistic, path: string, treatmentIds: Set<string>): { path: string; message: string }[] {
+function evidenceProblems(s: Statistic, path: string, isTreatment: (id: string) => boolean): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
   const at = (field: string, message: string) => out.push({ path: `${path}/${field}`, message });
   const { interval } = s;
@@ -165,7 +176,7 @@ function evidenceProblems(s: Statistic, path: string, treatmentIds: Set<string>)
   if (ratio && s.unit !== 'ratio') at('unit', `a ${s.estimateType} is a ratio: its unit must be "ratio", not "${s.unit}"`);
   if (!ratio && s.unit === 'ratio') at('unit', `unit "ratio" is only for risk-ratio, odds-ratio or hazard-ratio estimates, not ${s.estimateType}`);
   if ((ratio || s.estimateType === 'risk-difference') && s.comparedWith === null) at('comparedWith', `a ${s.estimateType} needs comparedWith (the comparison group)`);
-  if (s.comparedWith?.treatment && !treatmentIds.has(s.comparedWith.treatment)) at('comparedWith/treatment', `unknown treatment id "${s.comparedWith.treatment}"`);
+  if (s.comparedWith?.treatment && !isTreatment(s.comparedWith.treatment)) at('comparedWith/treatment', `unknown treatment id "${s.comparedWith.treatment}"`);
   if (!citedIds(s.sources).includes(s.primarySource)) at('primarySource', `primarySource "${s.primarySource}" is not among the sources this statistic cites`);
   return out;
 }

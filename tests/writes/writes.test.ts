@@ -256,6 +256,29 @@ describe('sources', () => {
     expect(del.statusCode, del.body).toBe(200);
   });
 
+  it('checks a write against the conditions it did not touch', async () => {
+    // Validation looks only at the written condition, with what every other one defines.
+    const taken = { definedIn: 'examplitis', id: 'nigwekar-2018', kind: 'unknown', year: null, title: null, label: 'A second definition', authors: [], journal: null, volume: null, pages: null, doi: null, pmid: null, pmcid: null, url: null, citedAs: null, attribution: 'unknown', licence: null, note: null };
+    expectProblem(await ctx.send({ method: 'POST', url: '/v1/sources', payload: taken }), 409);
+
+    const figure = (id: string, treatment: string) => ({
+      conditionId: 'examplitis', id, measure: 'usage', value: 10, low: null, high: null, unit: '%', comparator: null, population: 'test population',
+      outcome: null, timepoint: null, timepointMonths: null, estimateType: 'proportion', interval: null, events: null, sampleSize: null, comparedWith: null,
+      studyDesign: 'unknown', primarySource: 'nigwekar-2018', certainty: 'not-assessed', certaintyBasis: null, treatment, text: 'A test figure.', sources: ['nigwekar-2018'], confidence: 'low',
+    });
+    // A treatment of another condition is found there; one that exists nowhere is named.
+    const unknown = expectProblem(await ctx.send({ method: 'POST', url: '/v1/statistics', payload: figure('examplitis.stat.about-nothing', 'calciphylaxis.treatment.no-such-thing') }), 400);
+    expect(JSON.stringify(unknown.errors)).toContain('unknown treatment id \\"calciphylaxis.treatment.no-such-thing\\"');
+    const created = await ctx.send({ method: 'POST', url: '/v1/statistics', payload: figure('examplitis.stat.about-thiosulfate', 'calciphylaxis.treatment.sodium-thiosulfate') });
+    expect(created.statusCode, created.body).toBe(201);
+    // Removing that treatment now breaks a figure of the other condition: the whole corpus is checked.
+    const url = '/v1/facts/calciphylaxis.treatment.sodium-thiosulfate';
+    const refused = expectProblem(await ctx.send({ method: 'DELETE', url, headers: { 'if-match': await ctx.etag(url) } }), 409);
+    expect(JSON.stringify(refused.errors)).toContain('/content/examplitis/statistics/');
+    const stat = '/v1/statistics/examplitis.stat.about-thiosulfate';
+    expect((await ctx.send({ method: 'DELETE', url: stat, headers: { 'if-match': await ctx.etag(stat) } })).statusCode).toBe(200);
+  });
+
   it('moves a source to another condition file (both conditions change version)', async () => {
     const versions = () => ['calciphylaxis', 'examplitis'].map((id) => ctx.app.repos.conditions.version(id)?.version);
     const [a, b] = versions();
