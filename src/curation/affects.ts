@@ -172,7 +172,9 @@ interface Index {
   /** Condition id → the conditions that link to it in `related`. */
   linkingConditions: Lookup<Set<string>>;
   /** `system|CODE` → what carries the code: `c|<condition>|<index>` or `t|<treatment>|<index>`. */
-  codes: Map<string, string[]>;
+  codes: Lookup<string[]>;
+  /** Every `system|CODE` carried anywhere. */
+  codeKeys: () => Set<string>;
   /** Condition id → the sources it cites. */
   citedSources: Lookup<Set<string>>;
   /** Views computed so far in this state, by kind and id: each entity's is needed several times. */
@@ -197,30 +199,89 @@ function once<T>(compute: () => T): () => T {
 }
 
 /**
- * The index of one state of the corpus. Lookups by id go to the condition the id starts with
- * (validation makes every statement and statistic id start with its condition's); lookups of what
- * refers to something scan the conditions' remembered contributions, once per key.
+ * Reverse lookups (what refers to a source, a treatment, a condition, a code) over one corpus,
+ * kept in step with the corpus of each write by `sync`: only conditions whose content object
+ * changed are taken out and put back, so after the first write a write's cost does not grow
+ * with the corpus.
  */
-function indexOf(corpus: ReadonlyMap<string, ConditionContent>): Index {
-  const sorted = once(() => [...corpus.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((c) => ({ c, l: localOf(c) })));
-  const scan = <V>(pick: (l: Local, c: ConditionContent) => V | undefined): V[] => sorted().flatMap(({ c, l }) => pick(l, c) ?? []);
-  const conditionsWhere = (test: (l: Local) => boolean) => {
-    const ids = scan((l, c) => (test(l) ? c.id : undefined));
-    return ids.length ? new Set(ids) : undefined;
+class ReverseIndex {
+  private readonly objects = new Map<string, ConditionContent>();
+  /** Source id → the conditions citing it (as a citation or a statistic's primary source). */
+  readonly cited = new Map<string, Set<string>>();
+  /** Treatment id → the conditions whose figures name it. */
+  readonly named = new Map<string, Set<string>>();
+  /** Condition id → the conditions linking to it. */
+  readonly links = new Map<string, Set<string>>();
+  /** `system|CODE` → the conditions carrying it (on the condition or one of its treatments). */
+  readonly codes = new Map<string, Set<string>>();
+  /** Source id → the condition defining it. */
+  readonly sources = new Map<string, string>();
+
+  sync(corpus: ReadonlyMap<string, ConditionContent>): void {
+    for (const [id, c] of this.objects) if (corpus.get(id) !== c) this.update(id, c, -1);
+    for (const [id, c] of corpus) if (this.objects.get(id) !== c) this.update(id, c, 1);
+  }
+
+  private update(id: string, c: ConditionContent, sign: 1 | -1): void {
+    const l = localOf(c);
+    const edit = (map: Map<string, Set<string>>, keys: Iterable<string>) => {
+      for (const key of keys) {
+        let set = map.get(key);
+        if (sign === 1) {
+          if (!set) map.set(key, (set = new Set()));
+          set.add(id);
+        } else if (set) {
+          set.delete(id);
+          if (set.size === 0) map.delete(key);
+        }
+      }
+    };
+    edit(this.cited, l.cited);
+    edit(this.named, l.named);
+    edit(this.links, l.links);
+    edit(this.codes, l.codes.map(([key]) => key));
+    for (const s of l.sources) {
+      if (sign === 1) this.sources.set(s.id, id);
+      else if (this.sources.get(s.id) === id) this.sources.delete(s.id);
+    }
+    if (sign === 1) this.objects.set(id, c);
+    else this.objects.delete(id);
+  }
+}
+
+/** The one reverse index, synced to the corpus before each write (any corpus: it catches up). */
+const reverse = new ReverseIndex();
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The index of one state of the corpus: `reverse` as synced, except for the conditions in
+ * `differ`, whose content here is not what `reverse` holds (a write's after-state). Lookups by
+ * id go to the condition the id starts with (validation makes every statement and statistic id
+ * start with its condition's).
+ */
+function indexOf(corpus: ReadonlyMap<string, ConditionContent>, differ: ReadonlySet<string> = new Set()): Index {
+  const local = (id: string) => {
+    const c = corpus.get(id);
+    return c && localOf(c);
   };
-  const sources = once(() => {
-    const all = new Map<string, { source: SourceContent; definedIn: string }>();
-    for (const { c, l } of sorted()) for (const s of l.sources) all.set(s.id, { source: s, definedIn: c.id });
-    return all;
-  });
+  /** The conditions `map` lists for `key`, with those in `differ` answered by `has` on their content here. */
+  const referring = (map: Map<string, Set<string>>, key: string, has: (l: Local) => boolean): Set<string> | undefined => {
+    const out = new Set<string>();
+    for (const id of map.get(key) ?? []) if (!differ.has(id)) out.add(id);
+    for (const id of differ) {
+      const l = local(id);
+      if (l && has(l)) out.add(id);
+    }
+    return out.size ? out : undefined;
+  };
   const owned = <V>(id: string, pick: (l: Local) => V | undefined): { conditionId: string; v: V } | undefined => {
-    const prefix = id.slice(0, id.indexOf('.'));
-    const owner = corpus.get(prefix);
+    const owner = corpus.get(id.slice(0, id.indexOf('.')));
     const v = owner ? pick(localOf(owner)) : undefined;
     if (owner && v !== undefined) return { conditionId: owner.id, v };
     // An id outside its condition cannot pass validation, but look everywhere rather than miss it.
-    for (const { c, l } of sorted()) {
-      const found = pick(l);
+    for (const c of corpus.values()) {
+      const found = pick(localOf(c));
       if (found !== undefined) return { conditionId: c.id, v: found };
     }
     return undefined;
@@ -229,40 +290,50 @@ function indexOf(corpus: ReadonlyMap<string, ConditionContent>): Index {
     const o = owned(id, (l) => l.statements.get(id));
     return o && { conditionId: o.conditionId, ...o.v };
   });
-  const codes = once(() => {
-    const all = new Map<string, string[]>();
-    for (const { l } of sorted()) for (const [key, holder] of l.codes) all.set(key, [...(all.get(key) ?? []), holder]);
-    return all;
+  const codeKeys = once(() => {
+    const keys = new Set(reverse.codes.keys());
+    for (const id of differ) for (const [key] of local(id)?.codes ?? []) keys.add(key);
+    return keys;
   });
   return {
     corpus,
-    sources: { get: (id) => sources().get(id) },
+    sources: lookup((sid) => {
+      for (const id of differ) {
+        const source = corpus.get(id)?.sources.find((s) => s.id === sid);
+        if (source) return { source, definedIn: id };
+      }
+      const owner = reverse.sources.get(sid);
+      const source = owner === undefined || differ.has(owner) ? undefined : corpus.get(owner)?.sources.find((s) => s.id === sid);
+      return owner !== undefined && source ? { source, definedIn: owner } : undefined;
+    }),
     statements,
     statistics: lookup((id) => {
       const o = owned(id, (l) => l.statistics.get(id));
       return o && { conditionId: o.conditionId, ...o.v };
     }),
-    citingConditions: lookup((id) => conditionsWhere((l) => l.cited.has(id))),
-    citedBy: lookup((id) => {
-      const all = scan((l) => l.citedBy.get(id)).flat();
+    citingConditions: lookup((sid) => referring(reverse.cited, sid, (l) => l.cited.has(sid))),
+    citedBy: lookup((sid) => {
+      const all = [...(referring(reverse.cited, sid, (l) => l.cited.has(sid)) ?? [])].flatMap((id) => local(id)?.citedBy.get(sid) ?? []);
       return all.length ? new Set(all) : undefined;
     }),
     // As SQL orders them: the treatment's own condition first, then by condition id and position.
     statisticsAbout: lookup((t) => {
       const own = statements.get(t)?.conditionId;
-      const about = scan((l, c) => l.about.filter((a) => a.treatment === t).map((a) => ({ ...a, conditionId: c.id }))).flat();
+      const ids = [...(referring(reverse.named, t, (l) => l.named.has(t)) ?? [])].sort(byId);
+      const about = ids.flatMap((id) => (local(id)?.about ?? []).filter((a) => a.treatment === t).map((a) => ({ id: a.id, conditionId: id })));
       if (about.length === 0) return undefined;
       return [...about.filter((a) => a.conditionId === own), ...about.filter((a) => a.conditionId !== own)].map((a) => a.id);
     }),
-    namingConditions: lookup((t) => conditionsWhere((l) => l.named.has(t))),
-    linkingConditions: lookup((id) => conditionsWhere((l) => l.links.has(id))),
-    get codes() {
-      return codes();
-    },
-    citedSources: lookup((id) => {
-      const c = corpus.get(id);
-      return c && localOf(c).cited;
+    namingConditions: lookup((t) => referring(reverse.named, t, (l) => l.named.has(t))),
+    linkingConditions: lookup((id) => referring(reverse.links, id, (l) => l.links.has(id))),
+    codes: lookup((key) => {
+      const holders = [...(referring(reverse.codes, key, (l) => l.codes.some(([k]) => k === key)) ?? [])]
+        .sort(byId)
+        .flatMap((id) => (local(id)?.codes ?? []).filter(([k]) => k === key).map(([, holder]) => holder));
+      return holders.length ? holders : undefined;
     }),
+    codeKeys,
+    citedSources: lookup((id) => local(id)?.cited),
     memo: new Map(),
   };
 }
@@ -393,14 +464,18 @@ function lookupView(idx: Index, system: string, code: string): string | undefine
   if (system !== 'icd10cm') return undefined;
   // No exact mapping: the lookup goes down the ICD-10-CM hierarchy (repositories/codes.ts).
   const bare = code.toUpperCase().replace('.', '');
-  const below = [...idx.codes.entries()]
-    .filter(([key]) => {
+  const below = [...idx.codeKeys()]
+    .filter((key) => {
       const [s, c = ''] = key.split('|');
       const b = c.replace('.', '');
       return s === 'icd10cm' && b.length > bare.length && b.startsWith(bare);
     })
-    .sort(([a], [b]) => (a < b ? -1 : 1));
-  return below.length ? json(below.map(([key, holders]) => [key, holders.map(row)])) : undefined;
+    .sort(byId)
+    .flatMap((key) => {
+      const holders = idx.codes.get(key);
+      return holders ? [[key, holders.map(row)]] : [];
+    });
+  return below.length ? json(below) : undefined;
 }
 
 /** The URLs (with their views) of the mirror set that depend on the reached conditions, in one state of the corpus; code lookups are gathered in `lookups`. */
@@ -481,8 +556,9 @@ export function affectedUrls(before: ReadonlyMap<string, ConditionContent>, afte
     const now = canonicalAfter.get(id);
     if (now) canonicalAfter.set(id, { ...now, version: (before.get(id)?.version ?? 0) + 1 });
   }
+  reverse.sync(before);
   const was = indexOf(before);
-  const now = indexOf(canonicalAfter);
+  const now = indexOf(canonicalAfter, new Set(written));
   const reached = new Set<string>();
   reach(was, touched, reached);
   reach(now, touched, reached);

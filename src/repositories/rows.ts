@@ -366,9 +366,12 @@ export function createRowWriter(db: Sqlite) {
     deleteCodes: db.prepare<[string]>('DELETE FROM condition_codes WHERE condition_id = ?'),
     deleteRelated: db.prepare<[string]>('DELETE FROM related_conditions WHERE condition_id = ?'),
     deleteRelatedCitations: db.prepare<[string, string]>("DELETE FROM citations WHERE entity_type = 'related' AND entity_id >= ? AND entity_id < ?"),
+    // An FTS5 row is found by scanning the table unless the MATCH names it: the title narrows the
+    // delete to a few rows (the full scan stays for a title without words).
+    deleteSearchTitled: db.prepare<[string, string, string]>('DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH ?) AND entity_id = ? AND condition_id = ?'),
     position: {
-      statement: db.prepare<[string], { position: number; conditionId: string; section: string }>('SELECT position, condition_id AS conditionId, section FROM statements WHERE id = ?'),
-      statistic: db.prepare<[string], { position: number; conditionId: string }>('SELECT position, condition_id AS conditionId FROM statistics WHERE id = ?'),
+      statement: db.prepare<[string], { position: number; conditionId: string; section: string; title: string }>('SELECT position, condition_id AS conditionId, section, name AS title FROM statements WHERE id = ?'),
+      statistic: db.prepare<[string], { position: number; conditionId: string; title: string }>("SELECT position, condition_id AS conditionId, measure || ': ' || population AS title FROM statistics WHERE id = ?"),
       source: db.prepare<[string], { position: number; conditionId: string }>('SELECT position, defined_in AS conditionId FROM sources WHERE id = ?'),
     },
     next: {
@@ -450,12 +453,13 @@ export function createRowWriter(db: Sqlite) {
      * take its place (order is part of the content).
      */
     remove(type: Exclude<EntityType, 'condition'>, id: string): { conditionId: string; position: number; section?: string } | undefined {
-      const at: { position: number; conditionId: string; section?: string } | undefined = s.position[type].get(id);
+      const at: { position: number; conditionId: string; section?: string; title?: string } | undefined = s.position[type].get(id);
       if (!at) return undefined;
       if (type === 'source') s.deleteSource.run(id);
       else {
         s.deleteCitations.run(type, id);
-        s.deleteSearch.run(id, at.conditionId);
+        const phrase = `title : "${(at.title ?? '').replace(/"/g, '""')}"`;
+        if (s.deleteSearchTitled.run(phrase, id, at.conditionId).changes === 0) s.deleteSearch.run(id, at.conditionId);
         if (type === 'statement') s.deleteStatement.run(id);
         else s.deleteStatistic.run(id);
       }
