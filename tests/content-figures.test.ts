@@ -163,6 +163,18 @@ describe('corrections of the audit', () => {
     expect(link?.text).not.toMatch(/high calcium/i);
   });
 
+  it('cites each Medscape section on the page that holds it: History on the clinical presentation page, Pathophysiology on the overview', () => {
+    expect(source('medscape').url).toBe('https://emedicine.medscape.com/article/1095481-clinical');
+    expect(source('medscape-overview')).toMatchObject({ url: 'https://emedicine.medscape.com/article/1095481-overview', title: 'Calciphylaxis', authors: ['Nunley JR'] });
+    const items = [...statementsOf(content).map(({ item }) => item), ...content.related];
+    const locators = (id: string) => new Set(items.flatMap((item) => item.sources.map(citationRef).filter((c) => c.id === id).map((c) => c.locator)));
+    expect(locators('medscape-overview')).toEqual(new Set(['Pathophysiology']));
+    expect(locators('medscape')).not.toContain('Pathophysiology');
+    const link = content.related.find((r) => r.condition === 'secondary-hyperparathyroidism');
+    expect(link?.sources.map(citationRef)).toContainEqual({ id: 'medscape-overview', locator: 'Pathophysiology' });
+    expect(cited(statement('calciphylaxis.risk.hyperparathyroidism'))).toContain('medscape-overview');
+  });
+
   it('gives both hyperbaric oxygen figures the 34 who completed a course as population and sample size', () => {
     for (const slug of ['benefit-hyperbaric-oxygen-more-than-half', 'benefit-hyperbaric-oxygen-completed-course']) {
       const s = stat(slug);
