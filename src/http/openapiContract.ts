@@ -180,7 +180,8 @@ function completeResponses(method: string, op: Json, route: RouteContract | unde
       headers.ETag = header('ETag');
       headers['Cache-Control'] = header('CacheControl');
       if ((route?.produces.length ?? 1) > 1) headers.Vary = header('Vary');
-      if (hasParameter(op, 'cursor') || hasParameter(op, 'since')) headers.Link = header('Link');
+      // Only pages link to a next page; an export with `since` is one response.
+      if ((hasParameter(op, 'cursor') || hasParameter(op, 'since')) && hasParameter(op, 'limit')) headers.Link = header('Link');
       continue;
     }
     // Writes: the new representation's ETag when there is a body; Location on a create.

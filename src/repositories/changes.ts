@@ -132,6 +132,7 @@ export function createChangesRepository(db: Sqlite) {
     // The last action per entity: a create then delete of one entity is one delete.
     'SELECT entity_type, entity_id, condition_id, action FROM changes WHERE seq IN (SELECT max(seq) FROM changes WHERE seq > ? GROUP BY entity_type, entity_id)',
   );
+  const affectsSince = db.prepare<[number], { condition_id: string; affects: string | null }>('SELECT condition_id, affects FROM changes WHERE seq > ?');
   const lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes');
   const builtAt = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'builtAt'");
 
@@ -143,6 +144,19 @@ export function createChangesRepository(db: Sqlite) {
     /** Every entity changed after `afterSeq`, once, with its last action (for exports since a cursor). */
     touchedSince(afterSeq: number): Pick<ChangeRecord, 'entityType' | 'entityId' | 'conditionId' | 'action'>[] {
       return touched.all(afterSeq).map((r) => ({ entityType: r.entity_type, entityId: r.entity_id, conditionId: r.condition_id, action: r.action }));
+    },
+    /**
+     * Every URL the changes after `afterSeq` list in `affects`. A build's entry stores none: it
+     * changed its own condition's URLs (see builtEntityAffects), given here as its condition id.
+     */
+    affectsSince(afterSeq: number): { urls: Set<string>; builtConditions: Set<string> } {
+      const urls = new Set<string>();
+      const builtConditions = new Set<string>();
+      for (const r of affectsSince.iterate(afterSeq)) {
+        if (r.affects === null) builtConditions.add(r.condition_id);
+        else for (const url of JSON.parse(r.affects) as string[]) urls.add(url);
+      }
+      return { urls, builtConditions };
     },
     /** The seq of the last committed change (0 when there is none). */
     lastSeq(): number {

@@ -24,6 +24,7 @@ import { createGzip } from 'node:zlib';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createFeedCursors } from '../http/feedCursors.js';
+import { links } from '../http/links.js';
 import { JSON_TYPE, NDJSON_TYPE } from '../http/media.js';
 import { etagOf } from '../http/renderCache.js';
 import { contentEpoch, perEpoch } from '../repositories/epoch.js';
@@ -63,22 +64,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     };
     if (afterSeq === undefined) return ids.flatMap(current);
 
-    const touched = changes.touchedSince(afterSeq);
-    const conditionsTouched = new Set(touched.map((c) => c.conditionId));
-    // A document also lists sources other conditions own, and says whether its related conditions
-    // exist: a change to those alters its bytes too.
-    const sourcesTouched = new Set(touched.filter((c) => c.entityType === 'source').map((c) => c.entityId));
-    const conditionsCreatedOrDeleted = new Set(touched.filter((c) => c.entityType === 'condition' && c.action !== 'update').map((c) => c.entityId));
-    const dependsOnChange = (id: string): boolean => {
-      if (sourcesTouched.size === 0 && conditionsCreatedOrDeleted.size === 0) return false;
-      const r = app.representations.condition(id, JSON_TYPE);
-      if (!r) return false;
-      const doc = JSON.parse(r.body.toString('utf8')) as { sources: { id: string }[]; related: { conditionId: string }[] };
-      return doc.sources.some((s) => sourcesTouched.has(s.id)) || doc.related.some((l) => conditionsCreatedOrDeleted.has(l.conditionId));
-    };
+    // The feed's own account of what changed: a document is sent when an entry after the cursor
+    // lists its URL in `affects`, the rule a mirror following the feed applies (README, keeping a
+    // local copy in sync), so both ways of catching up fetch the same documents.
+    const { urls, builtConditions } = changes.affectsSince(afterSeq);
     const existing = new Set(ids);
-    const lines: Line[] = ids.filter((id) => conditionsTouched.has(id) || dependsOnChange(id)).flatMap(current);
-    for (const c of touched) {
+    const lines: Line[] = ids.filter((id) => urls.has(links.condition(id)) || builtConditions.has(id)).flatMap(current);
+    for (const c of changes.touchedSince(afterSeq)) {
       if (c.entityType === 'condition' && c.action === 'delete' && !existing.has(c.entityId)) lines.push({ id: c.entityId, deleted: true });
     }
     return lines.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
