@@ -5,7 +5,7 @@
  * rules of issue 16: at least 25 cited statements, verified codes, links back to calciphylaxis.
  */
 import { describe, expect, it } from 'vitest';
-import type { StatementRow, StatisticRow } from '../src/repositories/rows.js';
+import type { StatementRow, StatisticRow } from '../src/repositories/rowContent.js';
 import type { Condition } from '../src/schemas/condition.js';
 import type { Fact } from '../src/schemas/fact.js';
 import type { Statistic } from '../src/schemas/statistic.js';

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import * as t from '../db/schema.js';
 import { openDatabase, type Sqlite } from '../src/db/connection.js';
-import { selectColumns, type CitationRow, type CodeRow, type RelatedRow, type SourceRow, type StatisticRow } from '../src/repositories/rows.js';
+import { selectColumns, type CitationRow, type CodeRow, type RelatedRow, type SourceRow, type StatisticRow } from '../src/repositories/rowContent.js';
 import { buildTestApp, type TestContext } from './helpers.js';
 
 /** A code mapping as the content tests pin it: without its row bookkeeping (position, note, confidence). */

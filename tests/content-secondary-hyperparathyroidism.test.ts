@@ -4,7 +4,7 @@
  * A change to any figure must be deliberate and show up here, as for calciphylaxis.
  */
 import { describe, expect, it } from 'vitest';
-import type { StatementRow, StatisticRow, TreatmentCodeRow } from '../src/repositories/rows.js';
+import type { StatementRow, StatisticRow, TreatmentCodeRow } from '../src/repositories/rowContent.js';
 import { useBuiltContent } from './content-helpers.js';
 
 const CONDITION = 'secondary-hyperparathyroidism';

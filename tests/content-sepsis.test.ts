@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StatementRow, StatisticRow, TreatmentCodeRow } from '../src/repositories/rows.js';
+import type { StatementRow, StatisticRow, TreatmentCodeRow } from '../src/repositories/rowContent.js';
 import type { Fact } from '../src/schemas/fact.js';
 import { useBuiltContent } from './content-helpers.js';
 import { collectPages, FIXTURES_DIR } from './helpers.js';

@@ -6,7 +6,8 @@
 import * as t from '../../db/schema.js';
 import type { Sqlite } from '../db/connection.js';
 import { citationContent, type CitationContent, type ConditionContent } from '../content/schema.js';
-import { pushStatement, relatedEntityId, selectColumns, toSource, toStatistic, type CitationRow, type CodeRow, type ConditionRow, type RelatedRow, type SourceRow, type StatementRow, type StatisticRow, type TreatmentCodeRow } from './rows.js';
+import { relatedEntityId } from './rows.js';
+import { pushStatement, selectColumns, toSource, toStatistic, type CitationRow, type CodeRow, type ConditionRow, type RelatedRow, type SourceRow, type StatementRow, type StatisticRow, type TreatmentCodeRow } from './rowContent.js';
 
 export function createContentRepository(db: Sqlite) {
   const q = {

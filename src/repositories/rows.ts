@@ -1,14 +1,17 @@
 /**
- * The one place that knows how a condition is spread over the tables, both ways:
+ * Every row the knowledge base writes: the one place that knows how a condition is spread over
+ * the tables (rowContent.ts reads them back), and the writes repository that commits curated
+ * changes through it:
  *
  * - content → rows: `createRowWriter` inserts (and removes) the rows of conditions, sources,
  *   statements, treatment codes, statistics, related links, citations and the FTS index. `kb build`
  *   (src/content/build.ts) writes a whole corpus with it; curated writes use it for whole
  *   conditions or single entities in place. There is no second writer to keep in step.
- * - rows → content: `toSource`, `toStatistic`, `pushStatement` rebuild content-file objects from
- *   rows, for the content repository, `kb export` and the read repositories.
  * - history: `createHistoryWriter` appends the revision and change rows of every create, update
  *   and delete (the build's and the curated writes').
+ * - curated writes: `createWritesRepository` (at the end) works out which entities changed
+ *   (`diffEntities`), their versions, the rows to replace, the revisions and feed entries, and the
+ *   dataset version.
  *
  * Row types are the tables' own (`$inferSelect` of db/schema.ts), and the INSERT statements are
  * generated from the table definitions, so a column added to db/schema.ts is a type error here
@@ -29,11 +32,6 @@ import {
   sectionName,
   type ChangeAction,
   type EntityType,
-  DIAGNOSTIC_METHODS,
-  REGULATORY_STATUSES,
-  RISK_FACTOR_TYPES,
-  SYMPTOM_FREQUENCIES,
-  TREATMENT_TYPES,
   citationRef,
   statementsOf,
   type CitationContent,
@@ -44,16 +42,9 @@ import {
   type StatisticContent,
 } from '../content/schema.js';
 import { createContentRepository } from './content.js';
+import type { CitationRow, ConditionRow, SourceRow, StatementRow, StatisticRow } from './rowContent.js';
 import { contentEpoch } from './epoch.js';
 
-export type ConditionRow = typeof t.conditions.$inferSelect;
-export type SourceRow = typeof t.sources.$inferSelect;
-export type StatementRow = typeof t.statements.$inferSelect;
-export type StatisticRow = typeof t.statistics.$inferSelect;
-export type CitationRow = typeof t.citations.$inferSelect;
-export type CodeRow = typeof t.conditionCodes.$inferSelect;
-export type TreatmentCodeRow = typeof t.treatmentCodes.$inferSelect;
-export type RelatedRow = typeof t.relatedConditions.$inferSelect;
 
 /** A row of the FTS5 index (a virtual table, so not in db/schema.ts; see migrations/0001). */
 export interface SearchRow {
@@ -97,17 +88,6 @@ export type SearchKind = (typeof SEARCH_KINDS)[number];
 /** Kind shown in search results for a statement of each section: symptoms and treatments have their own, the rest are facts. */
 export function searchKindOf(section: StatementSectionKey): SearchKind {
   return section === 'symptoms' ? 'symptom' : section === 'treatments' ? 'treatment' : 'fact';
-}
-
-/**
- * `col AS key, ...` for every column of a table, so that a raw SELECT returns rows keyed like
- * `$inferSelect` (camelCase) rather than by SQL column name. `alias` prefixes each column.
- */
-export function selectColumns(table: SQLiteTable, alias?: string): string {
-  const prefix = alias === undefined ? '' : `${alias}.`;
-  return Object.entries(getTableColumns(table))
-    .map(([key, column]) => (key === column.name ? `${prefix}${column.name}` : `${prefix}${column.name} AS ${key}`))
-    .join(', ');
 }
 
 /** A prepared INSERT of every column of `table`, taking a complete row. */
@@ -226,113 +206,6 @@ export function conditionSearchRow(c: ConditionContent): SearchRow {
 /** The citation entity id of a condition's related link at `position`. */
 export function relatedEntityId(conditionId: string, position: number): string {
   return `${conditionId}#related-${position}`;
-}
-
-/* rows → content */
-
-/** `value` when it is one of `allowed`; a stored value outside the schema's enum is a corrupt database. */
-function oneOf<const T extends string>(allowed: readonly T[], value: string | null, what: string): T {
-  const found = allowed.find((a) => a === value);
-  if (found === undefined) throw new Error(`stored ${what} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
-  return found;
-}
-
-export function toSource(r: SourceRow): SourceContent {
-  return {
-    id: r.id,
-    kind: r.kind,
-    year: r.year,
-    title: r.title,
-    label: r.label,
-    authors: JSON.parse(r.authors) as string[],
-    journal: r.journal,
-    volume: r.volume,
-    pages: r.pages,
-    doi: r.doi,
-    pmid: r.pmid,
-    pmcid: r.pmcid,
-    url: r.url,
-    citedAs: r.citedAs,
-    attribution: r.attribution,
-    licence: r.licence,
-    note: r.note,
-  };
-}
-
-export function toStatistic(r: StatisticRow, sources: CitationContent[]): StatisticContent {
-  const interval = r.intervalLevel !== null && r.intervalLow !== null && r.intervalHigh !== null ? { level: r.intervalLevel, low: r.intervalLow, high: r.intervalHigh } : null;
-  const first = sources[0];
-  return {
-    id: r.id,
-    measure: r.measure,
-    value: r.value,
-    low: r.low,
-    high: r.high,
-    unit: r.unit,
-    comparator: r.comparator,
-    population: r.population,
-    outcome: r.outcome,
-    timepoint: r.timepoint,
-    timepointMonths: r.timepointMonths,
-    estimateType: r.estimateType,
-    interval,
-    events: r.events,
-    sampleSize: r.sampleSize,
-    comparedWith: r.comparedLabel === null ? null : { label: r.comparedLabel, treatment: r.comparedTreatmentId },
-    studyDesign: r.studyDesign,
-    primarySource: r.primarySourceId ?? (first === undefined ? '' : citationRef(first).id),
-    certainty: r.certainty,
-    certaintyBasis: r.certaintyBasis,
-    treatment: r.treatmentId,
-    text: r.text,
-    sources,
-    confidence: r.confidence,
-  };
-}
-
-/** Rebuilds a section item in the exact field order of the content schema (export is byte-stable) and adds it to its section. */
-export function pushStatement(c: ConditionContent, s: StatementRow, sources: CitationContent[], codes: ConditionContent['treatments'][number]['codes']): void {
-  const base = {
-    id: s.id,
-    name: s.name,
-    text: s.text,
-    sources,
-    confidence: s.confidence,
-    // Absent rather than empty when none are curated, as in the content files.
-    ...(s.questions === null ? {} : { questions: JSON.parse(s.questions) as string[] }),
-  };
-  switch (s.section) {
-    case 'symptoms':
-      c.symptoms.push({ ...base, frequency: oneOf(SYMPTOM_FREQUENCIES, s.frequency, 'symptom frequency'), relatedCondition: s.relatedCondition });
-      break;
-    case 'riskFactors':
-      c.riskFactors.push({ ...base, type: oneOf(RISK_FACTOR_TYPES, s.category, 'risk factor type') });
-      break;
-    case 'diagnosis':
-      c.diagnosis.push({ ...base, method: oneOf(DIAGNOSTIC_METHODS, s.category, 'diagnostic method'), purpose: s.purpose ?? '', risks: s.risks });
-      break;
-    case 'treatments':
-      c.treatments.push({
-        ...base,
-        type: oneOf(TREATMENT_TYPES, s.category, 'treatment type'),
-        route: s.route,
-        goal: s.goal,
-        regulatoryStatus: oneOf(REGULATORY_STATUSES, s.regulatoryStatus, 'regulatory status'),
-        regulatoryNote: s.regulatoryNote,
-        codes,
-      });
-      break;
-    case 'differentialDiagnosis':
-      c.differentialDiagnosis.push({ ...base, code: s.codeSystem === null || s.code === null ? null : { system: s.codeSystem, code: s.code, display: s.codeDisplay } });
-      break;
-    case 'causes':
-    case 'complications':
-    case 'prognosis':
-    case 'prevention':
-    case 'whenToSeekCare':
-      c[s.section].push(base);
-      break;
-  }
 }
 
 /* The writer */

@@ -5,7 +5,7 @@ import type { SourceRef } from '../schemas/common.js';
 import type { Source } from '../schemas/source.js';
 import * as t from '../../db/schema.js';
 import { contentEpoch, perEpoch } from './epoch.js';
-import { selectColumns, toSource, type SourceRow } from './rows.js';
+import { selectColumns, toSource, type SourceRow } from './rowContent.js';
 
 /** A source as the API shows it: its fields in content order (rows.ts toSource), its link and short citation. */
 export function presentSource(s: SourceContent): Source {

@@ -9,7 +9,7 @@ import { MEASURE_FAMILIES, CONFIDENCE_LEVELS, CERTAINTY_LEVELS, citationContent,
 import type { Statistic } from '../schemas/statistic.js';
 import type { ConditionsRepository } from './conditions.js';
 import * as t from '../../db/schema.js';
-import { selectColumns, toStatistic, type StatisticRow } from './rows.js';
+import { selectColumns, toStatistic, type StatisticRow } from './rowContent.js';
 
 export interface StatisticFilter {
   condition?: string;
