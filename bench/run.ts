@@ -676,7 +676,8 @@ function report(corpora: CorpusResult[], clone: FreshClone | null): string {
     lines.push('', `Where the bytes go at N=${big.conditions} (dbstat):`, '');
     lines.push(markdownTable(['table (with its indexes)', 'MB', '%'], big.space.byTable.slice(0, 12).map((t) => [t.table, t.MB, t.pct])));
   }
-  const loads = corpora.flatMap((c) => Object.values(c.scenarios).flatMap((s) => s.loadAverages));
+  // The write run records its own load too: a run of `--only write` has no other scenario.
+  const loads = corpora.flatMap((c) => [...Object.values(c.scenarios).flatMap((s) => s.loadAverages), ...(c.write?.loadAverages ?? []), c.loadAverage.start, c.loadAverage.end]);
   lines.push('', `Load average (1 min) during the runs: ${Math.min(...loads)}–${Math.max(...loads)} (median ${median(loads)}) on ${cpus().length} cores.`);
   return lines.join('\n');
 }
