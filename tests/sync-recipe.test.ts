@@ -22,7 +22,7 @@ import { sectionName } from '../src/content/schema.js';
 import { STATEMENT_SECTIONS, statementsOf, type ConditionContent } from '../src/content/schema.js';
 import type { App } from '../src/app.js';
 import { PROJECT_ROOT } from '../src/paths.js';
-import { buildCurationApp, prng, readFeed, type CurationContext } from './writes/helpers.js';
+import { buildCurationApp, prng, readFeed, statisticBody, type CurationContext } from './writes/helpers.js';
 
 /* What the client reads from the README and the OpenAPI document */
 
@@ -274,36 +274,18 @@ describe('the README sync recipe', () => {
       const elsewhere = treatments().filter((t) => figures.some((s) => s.item.treatment === t.item.id && s.conditionId !== t.conditionId));
       return rand() < 0.6 && elsewhere.length ? pick(elsewhere) : pick(treatments());
     };
-    const statisticBody = (i: number, conditionId: string, id: string) => {
+    const randomStatistic = (i: number, conditionId: string, id: string) => {
       const primary = pick(sources()).item.id;
-      return {
+      return statisticBody({
         conditionId,
         id,
-        measure: 'usage',
         value: Math.round(rand() * 900) / 10,
-        low: null,
-        high: null,
-        unit: '%',
-        comparator: null,
         population: `Test population ${i}`,
-        outcome: null,
-        timepoint: null,
-        timepointMonths: null,
-        estimateType: 'proportion',
-        interval: null,
-        events: null,
-        sampleSize: null,
-        comparedWith: null,
-        studyDesign: 'unknown',
         primarySource: primary,
-        certainty: 'not-assessed',
-        certaintyBasis: null,
         // About a treatment of any condition, so its evidence elsewhere changes too.
         treatment: rand() < 0.7 ? pick(treatments()).item.id : null,
         text: `A test figure written in write ${i}.`,
-        sources: [primary],
-        confidence: 'low',
-      };
+      });
     };
     const createCondition = async (i: number): Promise<Response> => {
       const id = `sync-condition-${i}`;
@@ -375,7 +357,7 @@ describe('the README sync recipe', () => {
         run: async (i) => {
           const cid = pick(conditionIds());
           const id = `${cid}.stat.sync-${i}`;
-          const res = await send('POST', '/v1/statistics', statisticBody(i, cid, id));
+          const res = await send('POST', '/v1/statistics', randomStatistic(i, cid, id));
           if (res.statusCode === 201) created.statistics.push(id);
           return res;
         },
@@ -525,7 +507,7 @@ describe('the README sync recipe', () => {
         run: async (i) => {
           const t = pick(treatments());
           const cid = lone.condition;
-          return send('POST', '/v1/statistics', { ...statisticBody(i, cid, `${cid}.stat.sync-${i}`), treatment: t.item.id, primarySource: lone.source, sources: [lone.source] });
+          return send('POST', '/v1/statistics', { ...randomStatistic(i, cid, `${cid}.stat.sync-${i}`), treatment: t.item.id, primarySource: lone.source, sources: [lone.source] });
         },
       },
       'scenario: rename that treatment': {

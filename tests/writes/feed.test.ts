@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entitiesOf } from '../../src/repositories/rows.js';
 import { collectPages, expectProblem } from '../helpers.js';
 import type { ChangeFeed } from '../../src/routes/changes.js';
-import { buildCurationApp, checksum, prng, type Change, type CurationContext } from './helpers.js';
+import { buildCurationApp, checksum, prng, statisticBody, type Change, type CurationContext } from './helpers.js';
 
 let ctx: CurationContext;
 beforeAll(async () => {
@@ -118,33 +118,16 @@ describe('change feed', () => {
         res = await ctx.send({
           method: 'POST',
           url: '/v1/statistics',
-          payload: {
+          payload: statisticBody({
             conditionId,
             id: `${conditionId}.stat.random-${i}`,
             measure: pick(['incidence', 'mortality', 'usage']),
             value: Math.round(rand() * 1000) / 10,
-            low: null,
-            high: null,
-            unit: '%',
-            comparator: null,
             population: `Random population ${i}`,
-            outcome: null,
-            timepoint: null,
-            timepointMonths: null,
-            estimateType: 'proportion',
-            interval: null,
-            events: null,
-            sampleSize: null,
-            comparedWith: null,
-            studyDesign: 'unknown',
             primarySource: source,
-            certainty: 'not-assessed',
-            certaintyBasis: null,
             treatment: null,
             text: `Random figure number ${i}.`,
-            sources: [source],
-            confidence: 'low',
-          },
+          }),
         });
       } else if (r < 0.8) {
         const url = `/v1/statistics/${pick(statisticIds())}`;

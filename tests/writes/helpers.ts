@@ -101,3 +101,37 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The POST /v1/statistics body of a plain figure: a percentage with no interval, counts,
+ * comparison or rated certainty, citing only its primary source. Tests name what varies.
+ */
+export function statisticBody(f: { conditionId: string; id: string; measure?: string; value: number; population: string; primarySource: string; treatment: string | null; text: string }) {
+  return {
+    conditionId: f.conditionId,
+    id: f.id,
+    measure: f.measure ?? 'usage',
+    value: f.value,
+    low: null,
+    high: null,
+    unit: '%',
+    comparator: null,
+    population: f.population,
+    outcome: null,
+    timepoint: null,
+    timepointMonths: null,
+    estimateType: 'proportion',
+    interval: null,
+    events: null,
+    sampleSize: null,
+    comparedWith: null,
+    studyDesign: 'unknown',
+    primarySource: f.primarySource,
+    certainty: 'not-assessed',
+    certaintyBasis: null,
+    treatment: f.treatment,
+    text: f.text,
+    sources: [f.primarySource],
+    confidence: 'low',
+  };
+}

@@ -14,7 +14,7 @@ import { openDatabase } from '../../src/db/connection.js';
 import { createContentRepository } from '../../src/repositories/content.js';
 import { createWritesRepository } from '../../src/repositories/rows.js';
 import { expectProblem } from '../helpers.js';
-import { buildCurationApp, checksum, type CurationContext } from './helpers.js';
+import { buildCurationApp, checksum, statisticBody, type CurationContext } from './helpers.js';
 
 let ctx: CurationContext;
 beforeAll(async () => {
@@ -177,33 +177,15 @@ describe('statistics', () => {
 
   it('creates and deletes one', async () => {
     const stat = { ...(await ctx.app.inject({ url: STAT })).json<Record<string, unknown>>() };
-    const body = {
+    const body = statisticBody({
       conditionId: 'calciphylaxis',
       id: 'calciphylaxis.stat.test-figure',
-      measure: 'usage',
       value: 10,
-      low: null,
-      high: null,
-      unit: '%',
-      comparator: null,
       population: 'test population',
-      outcome: null,
-      timepoint: null,
-      timepointMonths: null,
-      estimateType: 'proportion',
-      interval: null,
-      events: null,
-      sampleSize: null,
-      comparedWith: null,
-      studyDesign: 'unknown',
       primarySource: 'nigwekar-2018',
-      certainty: 'not-assessed',
-      certaintyBasis: null,
       treatment: 'calciphylaxis.treatment.sodium-thiosulfate',
       text: 'A test figure.',
-      sources: ['nigwekar-2018'],
-      confidence: 'low',
-    };
+    });
     expect(stat.id).toBeDefined();
     const created = await ctx.send({ method: 'POST', url: '/v1/statistics', payload: body });
     expect(created.statusCode, created.body).toBe(201);
@@ -261,11 +243,8 @@ describe('sources', () => {
     const taken = { definedIn: 'examplitis', id: 'nigwekar-2018', kind: 'unknown', year: null, title: null, label: 'A second definition', authors: [], journal: null, volume: null, pages: null, doi: null, pmid: null, pmcid: null, url: null, citedAs: null, attribution: 'unknown', licence: null, note: null };
     expectProblem(await ctx.send({ method: 'POST', url: '/v1/sources', payload: taken }), 409);
 
-    const figure = (id: string, treatment: string) => ({
-      conditionId: 'examplitis', id, measure: 'usage', value: 10, low: null, high: null, unit: '%', comparator: null, population: 'test population',
-      outcome: null, timepoint: null, timepointMonths: null, estimateType: 'proportion', interval: null, events: null, sampleSize: null, comparedWith: null,
-      studyDesign: 'unknown', primarySource: 'nigwekar-2018', certainty: 'not-assessed', certaintyBasis: null, treatment, text: 'A test figure.', sources: ['nigwekar-2018'], confidence: 'low',
-    });
+    const figure = (id: string, treatment: string) =>
+      statisticBody({ conditionId: 'examplitis', id, value: 10, population: 'test population', primarySource: 'nigwekar-2018', treatment, text: 'A test figure.' });
     // A treatment of another condition is found there; one that exists nowhere is named.
     const unknown = expectProblem(await ctx.send({ method: 'POST', url: '/v1/statistics', payload: figure('examplitis.stat.about-nothing', 'calciphylaxis.treatment.no-such-thing') }), 400);
     expect(JSON.stringify(unknown.errors)).toContain('unknown treatment id \\"calciphylaxis.treatment.no-such-thing\\"');
