@@ -6,9 +6,13 @@
  * needs to send those bytes, the denominator of every ratio in `npm run bench`.
  *
  * Run as a child of bench/run.ts: RAW_RECORDING (a file written by `writeRecording`), PORT.
+ * RAW_SERVER=fastify replays the same responses through a bare Fastify app instead (no plugin,
+ * no hook, no logger, one catch-all route): Fastify's own floor, which says how much of the gap
+ * between the service and node:http is the framework and how much is the service's plugins.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
+import Fastify from 'fastify';
 
 export interface Recorded {
   method: string;
@@ -31,11 +35,11 @@ export function writeRecording(file: string, recorded: Recorded[]): void {
   writeFileSync(file, Buffer.concat([Buffer.from(`${JSON.stringify(index)}\n`), ...recorded.map((r) => r.body)]));
 }
 
-function readRecording(file: string): Map<string, { status: number; headers: string[]; body: Buffer }> {
+function readRecording(file: string): Map<string, Replay> {
   const data = readFileSync(file);
   const newline = data.indexOf(10);
   const index = JSON.parse(data.subarray(0, newline).toString()) as (Omit<Recorded, 'body'> & { length: number })[];
-  const out = new Map<string, { status: number; headers: string[]; body: Buffer }>();
+  const out = new Map<string, Replay>();
   let at = newline + 1;
   for (const r of index) {
     const body = data.subarray(at, at + r.length);
@@ -47,33 +51,62 @@ function readRecording(file: string): Map<string, { status: number; headers: str
   return out;
 }
 
-function main(): void {
-  const responses = readRecording(process.env.RAW_RECORDING ?? '');
-  const notFound = Buffer.from('not recorded\n');
-  const inm = (req: IncomingMessage) => {
-    const h = req.headers['if-none-match'];
-    return typeof h === 'string' ? h : null;
-  };
+type Replay = { status: number; headers: string[]; body: Buffer };
+
+function lookup(responses: Map<string, Replay>, method: string | undefined, url: string | undefined, ifNoneMatch: string | string[] | undefined): Replay | undefined {
+  const inm = typeof ifNoneMatch === 'string' ? ifNoneMatch : null;
+  return responses.get(recordKey(method ?? 'GET', url ?? '/', inm)) ?? responses.get(recordKey(method ?? 'GET', url ?? '/', null));
+}
+
+const NOT_FOUND = Buffer.from('not recorded\n');
+
+function nodeServer(responses: Map<string, Replay>, port: number): { close: () => void } {
   const server = createServer((req, res) => {
     // A request body (the write scenario) is read, as the real server reads it.
     req.resume();
-    const r = responses.get(recordKey(req.method ?? 'GET', req.url ?? '/', inm(req))) ?? responses.get(recordKey(req.method ?? 'GET', req.url ?? '/', null));
+    const r = lookup(responses, req.method, req.url, req.headers['if-none-match']);
     if (!r) {
-      res.writeHead(404, { 'content-length': String(notFound.length) });
-      res.end(notFound);
+      res.writeHead(404, { 'content-length': String(NOT_FOUND.length) });
+      res.end(NOT_FOUND);
       return;
     }
     res.writeHead(r.status, r.headers);
     res.end(r.body);
   });
   server.keepAliveTimeout = 72_000;
-  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
+  server.listen(port, '127.0.0.1');
+  return {
+    close: () => {
       server.close(() => process.exit(0));
       server.closeAllConnections();
-    });
-  }
+    },
+  };
+}
+
+function fastifyServer(responses: Map<string, Replay>, port: number): { close: () => void } {
+  const app = Fastify({ logger: false, keepAliveTimeout: 72_000 });
+  // Bodies of any type arrive unparsed, as node:http's server leaves them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume();
+    payload.on('end', () => done(null));
+  });
+  app.all('*', (request, reply) => {
+    const r = lookup(responses, request.raw.method, request.raw.url, request.headers['if-none-match']);
+    if (!r) return reply.code(404).send(NOT_FOUND);
+    reply.code(r.status);
+    for (let i = 0; i + 1 < r.headers.length; i += 2) reply.header(r.headers[i] ?? '', r.headers[i + 1] ?? '');
+    return reply.send(r.status === 304 ? undefined : r.body);
+  });
+  void app.listen({ port, host: '127.0.0.1' });
+  return { close: () => void app.close().then(() => process.exit(0)) };
+}
+
+function main(): void {
+  const responses = readRecording(process.env.RAW_RECORDING ?? '');
+  const port = Number(process.env.PORT ?? 0);
+  const server = process.env.RAW_SERVER === 'fastify' ? fastifyServer(responses, port) : nodeServer(responses, port);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, server.close);
 }
 
 if (process.env.RAW_RECORDING) main();

@@ -95,11 +95,11 @@ function startService(name: string, databasePath: string, extra: NodeJS.ProcessE
   return spawnServer({ name, args: [...nodeArgs, ...PROBE, ...startArgs()], env: serverEnv(databasePath, extra), cwd: PROJECT_ROOT, readyPath: DOC_PATH, probe: true });
 }
 
-function startRaw(name: string, recording: string): Promise<Child> {
+function startRaw(name: string, recording: string, server: 'node' | 'fastify' = 'node'): Promise<Child> {
   return spawnServer({
     name,
     args: [...PROBE, '--import', 'tsx', 'bench/raw.ts'],
-    env: { PATH: process.env.PATH, RAW_RECORDING: recording },
+    env: { PATH: process.env.PATH, RAW_RECORDING: recording, RAW_SERVER: server },
     cwd: PROJECT_ROOT,
     readyPath: DOC_PATH,
     probe: true,
@@ -163,22 +163,33 @@ async function measure(child: Child, requests: BenchRequest[], seconds: number, 
 interface Paired {
   service: Run[];
   raw: Run[];
+  /** the bare Fastify app's runs, when the scenario has one */
+  floor: Run[];
   ratios: number[];
   loadAverages: number[];
 }
 
-/** Rounds of service and raw runs, alternating which goes first; `perMB` compares CPU per megabyte sent. */
-async function paired(service: Child, raw: Child, requests: BenchRequest[], connections: number, dir: string, perMB = false, seconds = DURATION): Promise<Paired> {
-  await runWrk(service.base, requests, { seconds: WARMUP, connections, dir });
-  await runWrk(raw.base, requests, { seconds: WARMUP, connections, dir });
-  const out: Paired = { service: [], raw: [], ratios: [], loadAverages: [] };
+/**
+ * Rounds of service and raw runs (and the Fastify floor's, when given), rotating which goes first;
+ * `perMB` compares CPU per megabyte sent.
+ */
+async function paired(service: Child, raw: Child, requests: BenchRequest[], connections: number, dir: string, perMB = false, seconds = DURATION, floor?: Child): Promise<Paired> {
+  const servers = floor ? [service, raw, floor] : [service, raw];
+  for (const server of servers) await runWrk(server.base, requests, { seconds: WARMUP, connections, dir });
+  const out: Paired = { service: [], raw: [], floor: [], ratios: [], loadAverages: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    const first = r % 2 === 0 ? 'service' : 'raw';
-    const a = await measure(first === 'service' ? service : raw, requests, seconds, connections, dir);
-    const b = await measure(first === 'service' ? raw : service, requests, seconds, connections, dir);
-    const [s, w] = first === 'service' ? [a, b] : [b, a];
+    const runs = new Map<Child, Run>();
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[(r + i) % servers.length];
+      if (server) runs.set(server, await measure(server, requests, seconds, connections, dir));
+    }
+    const s = runs.get(service);
+    const w = runs.get(raw);
+    if (!s || !w) throw new Error('a paired round lost a run');
     out.service.push(s);
     out.raw.push(w);
+    const f = floor ? runs.get(floor) : undefined;
+    if (f) out.floor.push(f);
     out.ratios.push(perMB ? w.cpuUsPerMB / s.cpuUsPerMB : w.cpuUsPerReq / s.cpuUsPerReq);
     out.loadAverages.push(load1());
   }
@@ -206,6 +217,8 @@ interface ScenarioResult {
   rawCpuUsPerMB: number;
   /** peak RSS of the serving process during this scenario's runs */
   peakRssMB: number;
+  /** bare Fastify replaying the same bytes (scenarios with `floor`): its CPU per request and raw ÷ it */
+  floor: { cpuUs: number; ratio: number } | null;
   bodyBytes: number;
   errors: number;
   badStatus: number;
@@ -491,15 +504,18 @@ async function benchCorpus(n: number, root: string): Promise<CorpusResult> {
     writeRecording(recording, recorded);
     const raw = await startRaw(`raw N=${n}`, recording);
     children.push(raw);
-    for (const r of recorded) {
-      const replay = await httpRequest(raw.base + r.url, { headers: r.ifNoneMatch ? { 'if-none-match': r.ifNoneMatch } : {} });
-      if (replay.status !== r.status || !replay.body.equals(r.status === 304 ? Buffer.alloc(0) : r.body)) throw new Error(`raw server replays ${r.url} differently`);
-    }
+    const floor = list.some((s) => s.floor) ? await startRaw(`bare Fastify N=${n}`, recording, 'fastify') : undefined;
+    if (floor) children.push(floor);
+    for (const replayer of floor ? [raw, floor] : [raw])
+      for (const r of recorded) {
+        const replay = await httpRequest(replayer.base + r.url, { headers: r.ifNoneMatch ? { 'if-none-match': r.ifNoneMatch } : {} });
+        if (replay.status !== r.status || !replay.body.equals(r.status === 304 ? Buffer.alloc(0) : r.body)) throw new Error(`${replayer.name} replays ${r.url} differently`);
+      }
 
     const results: Record<string, ScenarioResult> = {};
     let rssUnderLoad = 0;
     for (const s of list) {
-      const p = await paired(s.uncached ? uncached : service, raw, s.requests, s.connections ?? CONNECTIONS, dir, s.throughput, s.seconds);
+      const p = await paired(s.uncached ? uncached : service, raw, s.requests, s.connections ?? CONNECTIONS, dir, s.throughput, s.seconds, s.floor ? floor : undefined);
       const med = (f: (r: Run) => number, runs: Run[]) => median(runs.map(f));
       const ratio = median(p.ratios);
       const serviceRuns = p.service;
@@ -521,6 +537,9 @@ async function benchCorpus(n: number, root: string): Promise<CorpusResult> {
         cpuUsPerMB: round(med((r) => r.cpuUsPerMB, serviceRuns), 0),
         rawCpuUsPerMB: round(med((r) => r.cpuUsPerMB, p.raw), 0),
         peakRssMB: round(Math.max(...serviceRuns.map((r) => r.peakRssMB)), 1),
+        floor: p.floor.length
+          ? { cpuUs: round(med((r) => r.cpuUsPerReq, p.floor), 1), ratio: round(median(p.floor.map((f, i) => (p.raw[i]?.cpuUsPerReq ?? NaN) / f.cpuUsPerReq)), 3) }
+          : null,
         bodyBytes: bodyBytes.get(s.key) ?? 0,
         errors: serviceRuns.reduce((a, r) => a + r.errors, 0),
         badStatus: serviceRuns.reduce((a, r) => a + r.badStatus, 0),
@@ -540,6 +559,7 @@ async function benchCorpus(n: number, root: string): Promise<CorpusResult> {
         log(
           `  ${s.key.padEnd(12)} ${x.serviceCpuUs} µs/req vs raw ${x.rawCpuUs} (ratio ${x.ratio}, rounds ${x.ratios.join(' ')}); ${x.rps} req/s p99 ${x.p99} ms` +
             (s.throughput ? `; ${x.mbPerS} MB/s (raw ${x.rawMbPerS}), ${x.cpuUsPerMB} µs CPU per MB (raw ${x.rawCpuUsPerMB})` : '') +
+            (x.floor ? `; bare Fastify ${x.floor.cpuUs} µs/req (ratio ${x.floor.ratio})` : '') +
             `; RSS ${x.peakRssMB} MB` +
             `; wrk ${x.wrkCpuPct}% CPU; load ${p.loadAverages.join('/')}` +
             (x.errors || x.badStatus ? `; ${x.errors} errors, ${x.badStatus} bad statuses` : ''),
@@ -637,6 +657,13 @@ function report(corpora: CorpusResult[], clone: FreshClone | null): string {
     ];
   });
   const lines = [markdownTable(header, rows), ''];
+  const floors: Cell[][] = corpora.flatMap((c) =>
+    Object.values(c.scenarios).flatMap((x): Cell[][] => (x.floor ? [[`${x.label}, N=${c.conditions}`, `${x.floor.cpuUs} (${x.rawCpuUs})`, x.floor.ratio.toFixed(2), x.ratio.toFixed(2)]] : [])),
+  );
+  if (floors.length) {
+    lines.push('Fastify\'s own floor: a bare Fastify app (no plugin, hook or logger; one catch-all route) replaying the same bytes in the same rounds:', '');
+    lines.push(markdownTable(['scenario', 'bare Fastify µs/req (raw)', 'bare Fastify ratio', 'service ratio'], floors), '');
+  }
   const other: Cell[][] = [];
   for (const c of corpora) {
     const doc = c.scenarios.document;
