@@ -111,9 +111,11 @@ export default fp(
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ method, url: route.url, scope });
     });
 
-    app.addHook('onRequest', async (request, reply) => {
+    // Callback form: reads (no scope) pass without a promise; every refusal below is a throw,
+    // which Fastify answers as it answers a rejected hook.
+    app.addHook('onRequest', (request, reply, done) => {
       const scope = request.routeOptions.config.scope;
-      if (scope === undefined) return;
+      if (scope === undefined) return done();
       const token = bearerToken(request);
       if (token === null) {
         challenge(reply);
@@ -142,6 +144,7 @@ export default fp(
         throw new HttpProblem(403, '/problems/insufficient-scope', 'Forbidden', `This API key lacks the "${scope}" scope that this operation needs.`);
       }
       request.apiKey = key;
+      done();
     });
   },
   { name: 'auth', dependencies: ['db', 'errors'] },

@@ -7,17 +7,26 @@
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../http/problems.js';
 
+const nonFinite = (v: unknown) => typeof v === 'number' && !Number.isFinite(v);
+
+function refuseNonFinite(part: 'querystring' | 'params', values: unknown): void {
+  if (values === null || typeof values !== 'object') return;
+  for (const name in values) {
+    if (!Object.hasOwn(values, name)) continue;
+    const value: unknown = (values as Record<string, unknown>)[name];
+    if (!(Array.isArray(value) ? value.some(nonFinite) : nonFinite(value))) continue;
+    const errors = [{ path: `/${part}/${name}`, message: 'must be a finite number' }];
+    throw new HttpProblem(400, '/problems/validation-error', 'Bad Request', `The request is not valid: /${part}/${name} must be a finite number.`, errors);
+  }
+}
+
 export default fp(
   async (app) => {
-    app.addHook('preHandler', async (request) => {
-      for (const [part, values] of [['querystring', request.query], ['params', request.params]] as const) {
-        if (values === null || typeof values !== 'object') continue;
-        for (const [name, value] of Object.entries(values)) {
-          if (![value].flat().some((v) => typeof v === 'number' && !Number.isFinite(v))) continue;
-          const errors = [{ path: `/${part}/${name}`, message: 'must be a finite number' }];
-          throw new HttpProblem(400, '/problems/validation-error', 'Bad Request', `The request is not valid: /${part}/${name} must be a finite number.`, errors);
-        }
-      }
+    // Callback form, no arrays made per request: this runs before every handler.
+    app.addHook('preHandler', (request, _reply, done) => {
+      refuseNonFinite('querystring', request.query);
+      refuseNonFinite('params', request.params);
+      done();
     });
   },
   { name: 'finite-numbers' },

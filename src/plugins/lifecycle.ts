@@ -47,10 +47,6 @@ async function drainConnections(server: NetServer, lastActivity: () => number): 
 
 export default fp(
   async (app) => {
-    app.addHook('onRequest', async (request, reply) => {
-      reply.header('x-request-id', request.id);
-    });
-
     let closing = false;
     let lastActivity = 0;
     app.addHook('preClose', async () => {
@@ -58,23 +54,27 @@ export default fp(
       lastActivity = Date.now();
       await drainConnections(app.server, () => lastActivity);
     });
-    app.addHook('onRequest', async (request, reply) => {
-      if (!closing) return;
+    // Hooks on every request take Fastify's callback form: an async hook costs a promise and a
+    // microtask turn per request, for work that never waits.
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      if (!closing) return done();
       lastActivity = Date.now();
       reply.header('retry-after', '5');
-      return sendProblem(request, reply, {
+      // Answered here: the request goes no further, so `done` is not called.
+      sendProblem(request, reply, {
         type: '/problems/shutting-down',
         title: 'Service Unavailable',
         status: 503,
         detail: 'The server is shutting down; retry, another instance will answer.',
       });
     });
-    app.addHook('onSend', async (_request, reply, payload) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing) {
         lastActivity = Date.now();
         reply.header('connection', 'close');
       }
-      return payload;
+      done(null, payload);
     });
   },
   { name: 'lifecycle' },

@@ -36,11 +36,13 @@ export default fp<{ config: Config }>(
       schemaRefusal: () => migrationStatus(app.db).refusal,
     });
     app.decorate('storage', guard);
-    app.addHook('onRequest', async (request) => {
-      if (INDEPENDENT.test(request.routeOptions.url ?? '')) return;
+    // Callback form (no promise per request); a throw is answered like a rejection.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (INDEPENDENT.test(request.routeOptions.url ?? '')) return done();
       const write = WRITE_METHODS.has(request.method);
       const lost = write ? guard.check() : guard.check(CHECK_EVERY_MS);
       if (lost && (write || !lost.readable)) throw guard.problem(lost);
+      done();
     });
   },
   { name: 'storage', dependencies: ['db', 'errors'] },

@@ -14,17 +14,19 @@ import { HttpProblem } from '../http/problems.js';
 
 export default fp(
   async (app) => {
-    app.addHook('onRequest', async (request) => {
+    // Callback-form hooks (no promise per request); a throw is answered like a rejection.
+    app.addHook('onRequest', (request, _reply, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
         throw new HttpProblem(400, '/problems/bad-request', 'Bad Request', 'An HTTP/1.1 request must carry a Host header.', [{ path: '/headers/host', message: 'is required' }]);
       }
+      done();
     });
-    app.addHook('preValidation', async (request) => {
+    app.addHook('preValidation', (request, _reply, done) => {
       const { schema, url } = request.routeOptions;
-      if (schema?.querystring !== undefined || url === undefined || url.includes('*')) return;
+      if (schema?.querystring !== undefined || url === undefined || url.includes('*')) return done();
       const query = request.query;
       const names = query !== null && typeof query === 'object' ? Object.keys(query) : [];
-      if (names.length === 0) return;
+      if (names.length === 0) return done();
       const errors = names.map((name) => ({ path: `/querystring/${name}`, message: 'unknown parameter' }));
       throw new HttpProblem(400, '/problems/validation-error', 'Bad Request', `The request is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}. ${url} takes no query parameters.`, errors);
     });

@@ -9,8 +9,10 @@ import { normalizeText } from '../content/textHygiene.js';
 
 export default fp(
   async (app) => {
-    app.addHook('preValidation', async (request) => {
+    // Callback form: most requests have no body, and need no promise to say so.
+    app.addHook('preValidation', (request, _reply, done) => {
       if (request.body !== undefined && request.body !== null) request.body = normalizeText(request.body);
+      done();
     });
   },
   { name: 'unicode' },
