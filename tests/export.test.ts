@@ -83,6 +83,23 @@ describe('GET /v1/export', () => {
     }
   });
 
+  it('keeps none of the documents it renders in the render cache, so it evicts none that clients read', async () => {
+    ctx.app.renderCache.clear();
+    const read = await ctx.app.inject({ url: '/v1/conditions/calciphylaxis' });
+    const held = ctx.app.renderCache.size;
+    expect(held).toBeGreaterThan(read.rawPayload.length);
+    for (const headers of [{}, { 'accept-encoding': 'gzip' }] as Record<string, string>[]) {
+      const res = await exportOf('', headers);
+      expect(res.statusCode).toBe(200);
+      expect(ctx.app.renderCache.size).toBe(held);
+    }
+    // The document a client read is still served from the cache, and is the export's line.
+    const line = lines((await exportOf()).rawPayload).find((l) => idOf(l) === 'calciphylaxis');
+    expect(line?.equals(read.rawPayload)).toBe(true);
+    expect((await ctx.app.inject({ url: '/v1/conditions/calciphylaxis' })).headers.etag).toBe(read.headers.etag);
+    expect(ctx.app.renderCache.size).toBe(held);
+  });
+
   it('refuses a bad cursor like the feed does: 400 for a foreign one, 410 for one from another history', async () => {
     for (const [cursor, status] of [
       ['not-a-cursor', 400],

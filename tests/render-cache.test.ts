@@ -4,7 +4,7 @@
  * headers computed once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RenderCache, etagOf } from '../src/http/renderCache.js';
+import { RenderCache, costOf, etagOf } from '../src/http/renderCache.js';
 import { securityHeaders } from '../src/plugins/security.js';
 import { buildTestApp, type TestContext } from './helpers.js';
 
@@ -40,19 +40,54 @@ describe('RenderCache', () => {
     expect(rendered).toBe('b');
   });
 
-  it('keeps the bodies under the byte bound', () => {
-    const cache = new RenderCache(100, 10);
+  it('keeps what it holds under the byte bound, counting keys, ETags and per-entry objects', () => {
+    const one = costOf('a', { body: Buffer.from('12345'), etag: etagOf('12345'), contentType: 'text/plain' });
+    expect(one).toBeGreaterThan(5 + 200);
+    const cache = new RenderCache(100, 2 * one);
     cache.get('a', render('12345'));
     cache.get('b', render('12345'));
-    cache.get('c', render('12345')); // 15 bytes > 10: a goes
+    expect(cache.size).toBe(2 * one);
+    cache.get('c', render('12345')); // three entries > the bound: a goes
+    expect(cache.size).toBe(2 * one);
     let again = 0;
     cache.get('a', () => (again++, { body: '12345', contentType: 'text/plain' }));
     cache.get('c', () => (again++, { body: '12345', contentType: 'text/plain' }));
     expect(again).toBe(1);
     // A body larger than the whole budget is served, never kept.
     let big = 0;
-    for (let i = 0; i < 2; i++) cache.get('big', () => (big++, { body: 'x'.repeat(11), contentType: 'text/plain' }));
+    for (let i = 0; i < 2; i++) cache.get('big', () => (big++, { body: 'x'.repeat(2 * one), contentType: 'text/plain' }));
     expect(big).toBe(2);
+    cache.invalidate('');
+    expect(cache.size).toBe(0);
+  });
+
+  it('keeps a small body in an allocation of its own, not a slice of a shared pool it would keep alive', () => {
+    const cache = new RenderCache();
+    const pooled = Buffer.from('small');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length); // Node's 8 KB pool
+    const kept = cache.get('a', () => ({ body: pooled, contentType: 'text/plain' }));
+    expect(kept.body.equals(pooled)).toBe(true);
+    expect(kept.body.buffer.byteLength).toBe(kept.body.length);
+    expect(kept.etag).toBe(etagOf('small'));
+  });
+
+  it('peekOrRender serves a cached entry, renders what is not cached without keeping it, and leaves the order alone', () => {
+    const cache = new RenderCache(2);
+    const a = cache.get('a', render('a'));
+    cache.get('b', render('b'));
+    expect(cache.peekOrRender('a', render('other'))).toBe(a);
+    let calls = 0;
+    const fresh = cache.peekOrRender('x', () => (calls++, { body: 'x', contentType: 'text/plain' }));
+    expect(fresh?.etag).toBe(etagOf('x'));
+    cache.peekOrRender('x', () => (calls++, { body: 'x', contentType: 'text/plain' }));
+    expect(calls).toBe(2);
+    expect(cache.peekOrRender('missing', () => undefined)).toBeUndefined();
+    // The peek did not make a the most recent: adding c evicts a, not b.
+    cache.get('c', render('c'));
+    let rendered = '';
+    cache.get('b', () => ((rendered += 'b'), { body: 'b', contentType: 'text/plain' }));
+    cache.get('a', () => ((rendered += 'a'), { body: 'a', contentType: 'text/plain' }));
+    expect(rendered).toBe('a');
   });
 
   it('invalidates by prefix and tells its listeners', () => {

@@ -27,19 +27,46 @@ interface Body {
   contentType: string;
 }
 
+function renderedOf({ body, contentType }: Body): Rendered {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  return { body: bytes, etag: etagOf(bytes), contentType };
+}
+
+/** True when the Buffer is the whole of its ArrayBuffer (not a slice of a pool or of a larger buffer). */
+function ownsItsMemory(body: Buffer): boolean {
+  return body.byteOffset === 0 && body.buffer.byteLength === body.length;
+}
+
+/** A copy in an allocation of its own (Buffer.from(buffer) would take a pool slice again). */
+function ownCopy(body: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(body.length);
+  body.copy(copy);
+  return copy;
+}
+
+/**
+ * What an entry holds in memory: its body, its key and ETag strings, and ~200 bytes of objects
+ * (the entry, the Buffer and its ArrayBuffer, two Map slots). Small representations (a fact, a
+ * section's Markdown) are hundreds of bytes, so the fixed part is not negligible next to them.
+ */
+export function costOf(key: string, entry: Rendered): number {
+  return entry.body.length + key.length + entry.etag.length + entry.contentType.length + ENTRY_OVERHEAD;
+}
+const ENTRY_OVERHEAD = 200;
+
 export class RenderCache {
   private readonly entries = new Map<string, Rendered>();
   private readonly listeners: ((prefix: string | undefined) => void)[] = [];
   private bytes = 0;
 
-  /**
-   * At most `maxEntries` entries and `maxBytes` of bodies, least recently used dropped first: a
-   * document is ~64 KB in each representation, so at a thousand conditions the entry bound alone
-   * would let the cache grow past the memory target. maxEntries 0 turns caching off
-   * (RENDER_CACHE=off): every get renders.
-   */
   private seenEpoch: string | undefined;
 
+  /**
+   * At most `maxEntries` entries and `maxBytes` held (costOf: bodies, keys, ETags and the objects
+   * around them), least recently used dropped first: a document is ~133 KB in each
+   * representation, so at a thousand conditions the entry bound alone would let the cache grow
+   * past the memory target. maxEntries 0 turns caching off (RENDER_CACHE=off): every get renders.
+   */
   constructor(
     private readonly maxEntries = 5000,
     private readonly maxBytes = 64 * 2 ** 20,
@@ -51,14 +78,7 @@ export class RenderCache {
   get(key: string, render: () => Body): Rendered;
   get(key: string, render: () => Body | undefined): Rendered | undefined;
   get(key: string, render: () => Body | undefined): Rendered | undefined {
-    if (this.epoch) {
-      const now = this.epoch();
-      if (now !== this.seenEpoch) {
-        if (this.seenEpoch !== undefined) this.clear();
-        this.seenEpoch = now;
-      }
-    }
-    const hit = this.entries.get(key);
+    const hit = this.lookup(key);
     if (hit) {
       // Most recently used last: Map iteration order is insertion order.
       this.entries.delete(key);
@@ -67,27 +87,61 @@ export class RenderCache {
     }
     const fresh = render();
     if (fresh === undefined) return undefined;
-    const { body, contentType } = fresh;
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const entry = { body: bytes, etag: etagOf(bytes), contentType };
-    if (this.maxEntries === 0 || bytes.length > this.maxBytes) return entry;
-    this.entries.set(key, entry);
-    this.bytes += bytes.length;
-    for (const [oldest, old] of this.entries) {
+    const entry = renderedOf(fresh);
+    const bytes = costOf(key, entry);
+    if (this.maxEntries === 0 || bytes > this.maxBytes) return entry;
+    // A body that shares an allocation pool (Buffer.from of a string under 4 KB takes a slice of
+    // an 8 KB pool) would keep the whole pool alive: kept bodies get an allocation of their own,
+    // so the byte bound counts what the cache actually holds.
+    const kept = ownsItsMemory(entry.body) ? entry : { ...entry, body: ownCopy(entry.body) };
+    this.entries.set(key, kept);
+    this.bytes += bytes;
+    for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= old.body.length;
+      this.remove(oldest);
     }
-    return entry;
+    return kept;
+  }
+
+  /**
+   * The cached entry for `key` if there is one, else what `render` gives, *not* kept, and without
+   * making the entry more recently used: for a reader of many resources once (the bulk export),
+   * which would otherwise fill the cache with documents nobody asks for again and evict the ones
+   * clients read.
+   */
+  peekOrRender(key: string, render: () => Body | undefined): Rendered | undefined {
+    const hit = this.lookup(key);
+    if (hit) return hit;
+    const fresh = render();
+    return fresh === undefined ? undefined : renderedOf(fresh);
+  }
+
+  /** Bytes held by the cache's entries (bodies, keys, ETags and a fixed overhead per entry). */
+  get size(): number {
+    return this.bytes;
+  }
+
+  private lookup(key: string): Rendered | undefined {
+    if (this.epoch) {
+      const now = this.epoch();
+      if (now !== this.seenEpoch) {
+        if (this.seenEpoch !== undefined) this.clear();
+        this.seenEpoch = now;
+      }
+    }
+    return this.entries.get(key);
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= costOf(key, entry);
   }
 
   /** Drops every entry of a resource (all representations, all versions). */
   invalidate(prefix: string): void {
-    for (const [key, entry] of this.entries) {
-      if (!key.startsWith(prefix)) continue;
-      this.entries.delete(key);
-      this.bytes -= entry.body.length;
-    }
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.remove(key);
     this.notify(prefix);
   }
 

@@ -105,17 +105,24 @@ export function withoutReview({ lastReviewed: _reviewed, ...fact }: FactWithRevi
 export function createRepresentations(repos: Repositories, cache: RenderCache, options: { publicBaseUrl: string }) {
   const { conditions, facts, statistics, treatments, sources } = repos;
 
-  /** One document in a representation; the bytes are cached, so this renders once per content epoch. */
-  function condition(id: string, type: string): Rendered | undefined {
+  /**
+   * One document in a representation; the bytes are cached, so this renders once per content
+   * epoch. `keep: false` (the bulk export, which reads every document once) takes a cached
+   * rendering when there is one and otherwise renders without keeping it, so an export neither
+   * fills the cache nor evicts the documents clients read.
+   */
+  function condition(id: string, type: string, { keep = true }: { keep?: boolean } = {}): Rendered | undefined {
     const current = conditions.version(id);
     if (!current) return undefined;
-    return cache.get(`condition:${id}@${current.version}:${type}`, () => {
+    const key = `condition:${id}@${current.version}:${type}`;
+    const render = () => {
       const doc = conditions.document(id);
       if (!doc) return undefined;
       if (type === MARKDOWN_TYPE) return { body: conditionToMarkdown(doc), contentType: MARKDOWN_CONTENT_TYPE };
       if (type === JSONLD_TYPE) return { body: JSON.stringify(conditionToJsonLd(doc, options.publicBaseUrl)), contentType: `${JSONLD_TYPE}; charset=utf-8` };
       return { body: JSON.stringify(doc), contentType: JSON_CONTENT_TYPE };
-    });
+    };
+    return keep ? cache.get(key, render) : cache.peekOrRender(key, render);
   }
 
   function section(id: string, name: SectionName, type: string): Rendered | undefined {

@@ -50,7 +50,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const known = etags.get();
     const remembered = known.get(key);
     if (remembered !== undefined) return remembered;
-    const etag = app.representations.condition(id, JSON_TYPE)?.etag;
+    const etag = app.representations.condition(id, JSON_TYPE, { keep: false })?.etag;
     if (etag !== undefined) known.set(key, etag);
     return etag;
   }
@@ -83,7 +83,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         yield Buffer.from(`${JSON.stringify({ id: line.id, deleted: true })}\n`);
         continue;
       }
-      const r = app.representations.condition(line.id, JSON_TYPE);
+      const r = app.representations.condition(line.id, JSON_TYPE, { keep: false });
       if (!r || r.etag !== line.etag) throw new Error(`condition ${line.id} changed during the export; the response is aborted`);
       yield r.body;
       yield NEWLINE;
