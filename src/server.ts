@@ -17,24 +17,30 @@ function cannotStart(error: unknown): never {
   process.exit(1);
 }
 
-let config: Config;
-let app: Awaited<ReturnType<typeof buildApp>>;
-try {
-  config = loadConfig();
-  app = await buildApp(config);
-  await app.ready();
-} catch (error) {
-  cannotStart(error);
+// One async function rather than top-level await: `npm start` runs this file bundled as CommonJS
+// (src/start.mjs, so V8 can cache its compiled code), and CommonJS has no top-level await.
+async function main(): Promise<void> {
+  let config: Config;
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    config = loadConfig();
+    app = await buildApp(config);
+    await app.ready();
+  } catch (error) {
+    cannotStart(error);
+  }
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an error');
+    else app.log.info(`${signal} received, closing`);
+    await app.close();
+  });
+
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    cannotStart(error);
+  }
 }
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-  if (err) app.log.error({ err }, 'closing after an error');
-  else app.log.info(`${signal} received, closing`);
-  await app.close();
-});
-
-try {
-  await app.listen({ port: config.port, host: config.host });
-} catch (error) {
-  cannotStart(error);
-}
+void main();

@@ -1,29 +1,58 @@
 /**
  * `npm start`: runs the server from one JavaScript file instead of transpiling TypeScript at
- * every start (tsx spent seconds on it, and its loader thread ~36 MB).
+ * every start (tsx spent seconds on it, and its loader thread ~36 MB), with V8's compiled code
+ * for that file kept beside it.
  *
- * The file, dist/start/server.js, is src/server.ts bundled by esbuild with the pure-JavaScript
- * packages that load as hundreds of small modules (typebox, drizzle-orm, yaml, …); Fastify and its
- * plugins, better-sqlite3 and the rest stay in node_modules, loaded as they always are. It is made
- * by `npm install` (the `prepare` script) and again here whenever a file it is built from is newer
- * than it, so an edited checkout never runs stale code. Start-up: 3.5 s → 1.1 s to the first
- * response on this 2-core machine (README, Performance).
+ * The file, dist/start/server.cjs, is src/server.ts bundled by esbuild with every package it
+ * loads (Fastify, its plugins, Ajv, pino, typebox, drizzle-orm, …) except better-sqlite3, whose
+ * native addon must be found in node_modules. Loading Fastify and its plugins as ~400 small
+ * CommonJS modules was a third of the start-up (compiling each, the ES-module lexer scanning each
+ * for its exports, stat and package.json lookups to resolve each require). Packages that read
+ * files of their own at run time (@fastify/swagger-ui: its logo and static assets) are bundled
+ * with `__dirname` pointed back at their folder in node_modules.
+ *
+ * It is CommonJS so that it can be compiled through `vm.Script`, which takes and produces V8 code
+ * caches on Node 20 (the ES-module loader cannot; `module.enableCompileCache` is Node 22). The
+ * first start after a build writes dist/start/server.cjs.cache once it has answered its first
+ * request, so the functions that start-up and the first request compiled lazily are in it; later
+ * starts hand it to V8 and skip parsing and compiling them. The cache names the bundle it was made
+ * from (size, mtime, inode: a rebuild renames a new file into place) and the Node version, and
+ * carries a checksum of its bytes; any mismatch, a cache V8 rejects (`cachedDataRejected`: other
+ * V8 version or flags) or an unreadable file means compiling from source and writing it again.
+ * Start-up to the first response at 1,000 conditions: README, Performance ("Start-up, third
+ * round").
+ *
+ * The bundle is made by `npm install` (the `prepare` script) and again here whenever a file it is
+ * built from is newer than it, so an edited checkout never runs stale code.
  *
  *   node src/start.mjs             start (rebuilding first when stale)
  *   node src/start.mjs --prepare   only bring the bundle up to date (`npm install` runs this)
  *
  * Stack traces point into the bundle; NODE_OPTIONS=--enable-source-maps maps them to src/ (a
- * linked source map is written beside it, not loaded by default: parsing it costs start-up time).
+ * linked source map is written beside it, not loaded by default: parsing it costs start-up time;
+ * with source maps on, the bundle is loaded by require() without the code cache, so Node applies
+ * the map).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Buffer, isAscii } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { setImmediate } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-export const BUNDLE = join(ROOT, 'dist', 'start', 'server.js');
+export const BUNDLE = join(ROOT, 'dist', 'start', 'server.cjs');
+export const CODE_CACHE = `${BUNDLE}.cache`;
 
-/** Bundled into the file: pure JavaScript, no native code, no files of their own read at run time. */
-const BUNDLED = new Set(['typebox', 'drizzle-orm', 'yaml', 'stopword', 'fastest-levenshtein', 'csv-stringify']);
+/**
+ * Left in node_modules: better-sqlite3 finds its native addon relative to its own files.
+ * (pino would need its own files only for transports in worker threads, which the server does not
+ * configure: it logs to process.stdout.)
+ */
+const EXTERNAL = ['better-sqlite3'];
 
 /** The newest modification time of what the bundle is made from. */
 function newestInput() {
@@ -43,6 +72,28 @@ function isFresh() {
   return st !== undefined && st.mtimeMs >= newestInput();
 }
 
+/**
+ * esbuild plugin: a bundled CommonJS file under node_modules that uses `__dirname` or `__filename`
+ * gets its own, pointing at where the file is in node_modules (relative to the bundle, so a moved
+ * checkout still works), instead of the bundle's. @fastify/swagger-ui reads its logo and serves
+ * its static folder this way.
+ */
+const ownDirname = {
+  name: 'own-dirname',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
+      const contents = readFileSync(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(contents)) return undefined;
+      const fromBundle = (path) => JSON.stringify(relative(dirname(BUNDLE), path));
+      // `var` inside the module's own function scope (esbuild wraps each CommonJS file in one).
+      const prelude =
+        `var __dirname = require('node:path').join(__startBundleDir, ${fromBundle(dirname(args.path))});` +
+        ` var __filename = require('node:path').join(__startBundleDir, ${fromBundle(args.path)});\n`;
+      return { contents: prelude + contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 async function bundle() {
   let esbuild;
   try {
@@ -50,33 +101,129 @@ async function bundle() {
   } catch {
     throw new Error('npm start needs the development dependencies (esbuild); run `npm install`, or run the compiled server: npm run build && npm run start:prod');
   }
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  const external = Object.keys(pkg.dependencies ?? {})
-    .filter((name) => !BUNDLED.has(name))
-    .flatMap((name) => [name, `${name}/*`]);
+  const external = EXTERNAL.flatMap((name) => [name, `${name}/*`]);
   // Built in a folder of its own and renamed into place: a concurrent start never reads half a
-  // file, and the source map keeps its name (the bundle refers to it as server.js.map).
+  // file, and the source map keeps its name (the bundle refers to it as server.cjs.map).
   const temp = join(dirname(BUNDLE), `.build-${process.pid}`);
   mkdirSync(temp, { recursive: true });
   try {
     await esbuild.build({
       entryPoints: [join(ROOT, 'src', 'server.ts')],
-      outfile: join(temp, 'server.js'),
+      outfile: join(temp, 'server.cjs'),
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      format: 'cjs',
       target: 'node20',
       external,
+      plugins: [ownDirname],
       sourcemap: 'linked',
+      // No comments or indentation: 4.2 → 2.5 MB for V8 to scan, and no comment's non-ASCII
+      // character making the whole source a two-byte string (reading it took ~100 ms). Names are
+      // kept (Fastify and avvio name plugins after their functions); licences go to a file beside.
+      minifyWhitespace: true,
+      legalComments: 'linked',
       logLevel: 'warning',
-      // The bundled CommonJS packages (yaml) call require(); an ES module has none of its own.
-      banner: { js: "import { createRequire as __startCreateRequire } from 'node:module'; const require = __startCreateRequire(import.meta.url);" },
+      // src/paths.ts finds the project root from its own URL; in the bundle that is the bundle's.
+      define: { 'import.meta.url': '__startBundleUrl' },
+      banner: { js: "var __startBundleDir = __dirname; var __startBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     });
-    renameSync(join(temp, 'server.js.map'), `${BUNDLE}.map`);
-    renameSync(join(temp, 'server.js'), BUNDLE);
+    renameSync(join(temp, 'server.cjs.map'), `${BUNDLE}.map`);
+    if (existsSync(join(temp, 'server.cjs.LEGAL.txt'))) renameSync(join(temp, 'server.cjs.LEGAL.txt'), `${BUNDLE}.LEGAL.txt`);
+    renameSync(join(temp, 'server.cjs'), BUNDLE);
+    // The cache names the bundle it was made from, so a stale one is never used; removing it
+    // also keeps dist/start from holding a file that can no longer be used.
+    rmSync(CODE_CACHE, { force: true });
+    // The ES-module bundle of earlier versions of this script.
+    rmSync(join(dirname(BUNDLE), 'server.js'), { force: true });
+    rmSync(join(dirname(BUNDLE), 'server.js.map'), { force: true });
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
+}
+
+// ---------------------------------------------------------------- code cache
+
+/** What a cache must have been made for: this bundle file (`st`, of the bytes read) and this Node. */
+function cacheKey(st, source) {
+  return JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, chars: source.length, node: process.version, arch: process.arch });
+}
+
+/**
+ * The cache file: one line of JSON (the key, the payload's length and SHA-256), then V8's bytes.
+ * V8 checks its own version, flags and the source's length, but in release builds not a checksum
+ * of the payload, so a damaged file is caught here before V8 deserializes it.
+ */
+function readCodeCache(key) {
+  let file;
+  try {
+    file = readFileSync(CODE_CACHE);
+  } catch {
+    return undefined;
+  }
+  const newline = file.indexOf(0x0a);
+  if (newline < 0) return undefined;
+  let header;
+  try {
+    header = JSON.parse(file.subarray(0, newline).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const data = file.subarray(newline + 1);
+  if (header?.key !== key || header.length !== data.length) return undefined;
+  if (createHash('sha256').update(data).digest('hex') !== header.sha256) return undefined;
+  return data;
+}
+
+function writeCodeCache(key, data) {
+  const header = JSON.stringify({ key, length: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  const temp = `${CODE_CACHE}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, Buffer.concat([Buffer.from(`${header}\n`), data]));
+    renameSync(temp, CODE_CACHE);
+  } catch {
+    // A read-only checkout or a full disk: the server runs as well without it.
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Compiles and runs the bundle as Node's CommonJS loader would (the same wrapper and arguments),
+ * with the code cache when there is a valid one, and writes one when there was not.
+ */
+function runBundle() {
+  // One open file for the bytes and their identity: a rebuild renaming a new bundle into place
+  // between the two must not pair one file's code with the other's key.
+  const fd = openSync(BUNDLE, 'r');
+  let bytes, st;
+  try {
+    st = fstatSync(fd);
+    bytes = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // ASCII (esbuild escapes what is not) decodes as latin1 in a copy, where UTF-8 decoding of the
+  // same 2.5 MB took tens of milliseconds; the result is the same string.
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  const key = cacheKey(st, source);
+  const cachedData = readCodeCache(key);
+  // The wrapper on the first line, as Node's own: line numbers stay those of the file.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new Script(wrapped, { filename: BUNDLE, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    // After the first response, so the functions start-up and a request compiled lazily are in
+    // the cache too (V8 adds every function compiled so far); on the next turn, once the response
+    // is handed to the socket, and not later: a process stopped soon after its first request (a
+    // health check, the benchmark's cold start) would otherwise never leave one.
+    const channel = 'http.server.response.finish';
+    const once = () => {
+      unsubscribe(channel, once);
+      setImmediate(() => writeCodeCache(key, script.createCachedData()));
+    };
+    subscribe(channel, once);
+  }
+  const require = createRequire(BUNDLE);
+  const module = { exports: {}, id: BUNDLE, filename: BUNDLE, loaded: false };
+  script.runInThisContext()(module.exports, require, module, BUNDLE, dirname(BUNDLE));
 }
 
 const prepareOnly = process.argv.includes('--prepare');
@@ -86,4 +233,8 @@ if (!existsSync(join(ROOT, 'src', 'server.ts'))) {
 } else if (!isFresh()) {
   await bundle();
 }
-if (!prepareOnly) await import(pathToFileURL(BUNDLE).href);
+if (!prepareOnly) {
+  // With source maps on, Node maps stack traces only for files its own loader read.
+  if (process.sourceMapsEnabled) createRequire(import.meta.url)(BUNDLE);
+  else runBundle();
+}
