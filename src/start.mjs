@@ -54,7 +54,24 @@ export const CODE_CACHE = `${BUNDLE}.cache`;
  */
 const EXTERNAL = ['better-sqlite3'];
 
-/** The newest modification time of what the bundle is made from. */
+/**
+ * The lockfiles, compared by content when they are newer than the bundle: `npm install` rewrites
+ * node_modules/.package-lock.json in place even when nothing changed, and a checkout whose
+ * node_modules is hard-linked from another (`cp -al`, the benchmark's fresh clone) shares that
+ * file, so its date alone made every start after another checkout's install rebuild the bundle.
+ */
+const LOCKFILES = ['package-lock.json', 'node_modules/.package-lock.json'];
+const INPUT_HASHES = `${BUNDLE}.inputs.json`;
+
+const hashOf = (path) => {
+  try {
+    return createHash('sha256').update(readFileSync(join(ROOT, path))).digest('hex');
+  } catch {
+    return null;
+  }
+};
+
+/** The newest modification time of what the bundle is made from, lockfiles aside. */
 function newestInput() {
   let newest = 0;
   const visit = (path) => {
@@ -63,13 +80,22 @@ function newestInput() {
     if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
     else newest = Math.max(newest, st.mtimeMs);
   };
-  for (const p of ['src', 'db/schema.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'node_modules/.package-lock.json']) visit(join(ROOT, p));
+  for (const p of ['src', 'db/schema.ts', 'package.json', 'tsconfig.json']) visit(join(ROOT, p));
   return newest;
 }
 
 function isFresh() {
   const st = statSync(BUNDLE, { throwIfNoEntry: false });
-  return st !== undefined && st.mtimeMs >= newestInput();
+  if (st === undefined || st.mtimeMs < newestInput()) return false;
+  const newer = LOCKFILES.filter((p) => (statSync(join(ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? 0) > st.mtimeMs);
+  if (newer.length === 0) return true;
+  let recorded;
+  try {
+    recorded = JSON.parse(readFileSync(INPUT_HASHES, 'utf8'));
+  } catch {
+    return false;
+  }
+  return newer.every((p) => recorded?.[p] === hashOf(p));
 }
 
 /**
@@ -106,6 +132,9 @@ async function bundle() {
   // file, and the source map keeps its name (the bundle refers to it as server.cjs.map).
   const temp = join(dirname(BUNDLE), `.build-${process.pid}`);
   mkdirSync(temp, { recursive: true });
+  // Hashed before the build reads anything: a lockfile changed during the build then shows as
+  // changed at the next start.
+  const lockHashes = JSON.stringify(Object.fromEntries(LOCKFILES.map((p) => [p, hashOf(p)])));
   try {
     await esbuild.build({
       entryPoints: [join(ROOT, 'src', 'server.ts')],
@@ -127,8 +156,10 @@ async function bundle() {
       define: { 'import.meta.url': '__startBundleUrl' },
       banner: { js: "var __startBundleDir = __dirname; var __startBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     });
+    writeFileSync(join(temp, 'inputs.json'), lockHashes);
     renameSync(join(temp, 'server.cjs.map'), `${BUNDLE}.map`);
     if (existsSync(join(temp, 'server.cjs.LEGAL.txt'))) renameSync(join(temp, 'server.cjs.LEGAL.txt'), `${BUNDLE}.LEGAL.txt`);
+    renameSync(join(temp, 'inputs.json'), INPUT_HASHES);
     renameSync(join(temp, 'server.cjs'), BUNDLE);
     // The cache names the bundle it was made from, so a stale one is never used; removing it
     // also keeps dist/start from holding a file that can no longer be used.
