@@ -34,12 +34,15 @@
  * the map).
  */
 import { Buffer, isAscii } from 'node:buffer';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { setImmediate } from 'node:timers';
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -221,7 +224,8 @@ function writeCodeCache(key, data) {
  * Compiles and runs the bundle as Node's CommonJS loader would (the same wrapper and arguments),
  * with the code cache when there is a valid one, and writes one when there was not.
  */
-function runBundle() {
+/** The bundle's source and the key its code cache must carry. */
+function readBundle() {
   // One open file for the bytes and their identity: a rebuild renaming a new bundle into place
   // between the two must not pair one file's code with the other's key.
   const fd = openSync(BUNDLE, 'r');
@@ -235,7 +239,11 @@ function runBundle() {
   // ASCII (esbuild escapes what is not) decodes as latin1 in a copy, where UTF-8 decoding of the
   // same 2.5 MB took tens of milliseconds; the result is the same string.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-  const key = cacheKey(st, source);
+  return { source, key: cacheKey(st, source) };
+}
+
+function runBundle() {
+  const { source, key } = readBundle();
   const cachedData = readCodeCache(key);
   // The wrapper on the first line, as Node's own: line numbers stay those of the file.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
@@ -257,12 +265,63 @@ function runBundle() {
   script.runInThisContext()(module.exports, require, module, BUNDLE, dirname(BUNDLE));
 }
 
+/**
+ * `--prepare` (npm install) also leaves a code cache, so that the first `npm start` of a fresh
+ * clone, which builds its database as well, does not compile everything from source: it starts
+ * the bundle once, as `npm start` would, on a throwaway database built from the content files
+ * (the same first-start build), asks it for one condition document and stops it once it has
+ * written the cache. Anything going wrong only costs that first start the compile; it is said on
+ * stderr and npm install goes on.
+ */
+async function warmCodeCache() {
+  if (readCodeCache(readBundle().key) !== undefined) return;
+  const condition = readdirSync(join(ROOT, 'db', 'content')).find((name) => name.endsWith('.yaml') && !name.startsWith('_'))?.replace(/\.yaml$/, '');
+  if (condition === undefined) return;
+  const dir = mkdtempSync(join(tmpdir(), 'start-warm-'));
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATABASE_PATH: join(dir, 'kb.sqlite'), LOG_LEVEL: 'info', BUILD_ON_START: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    // The address from its "Server listening at" log line (PORT=0: the kernel picks a free port).
+    const base = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const m = /Server listening at (http:\/\/[^"\s]+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      exited.then(() => reject(new Error('the server exited before listening')));
+    });
+    const status = await new Promise((resolve, reject) => {
+      get(`${base}/v1/conditions/${condition}`, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      }).on('error', reject);
+    });
+    if (status !== 200) throw new Error(`GET /v1/conditions/${condition} answered ${status}`);
+    for (let i = 0; i < 200 && !existsSync(CODE_CACHE); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(CODE_CACHE)) throw new Error('no cache written');
+  } catch (error) {
+    process.stderr.write(`start.mjs: no code cache prepared (${error instanceof Error ? error.message : String(error)}); the first start writes it\n`);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    clearTimeout(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const prepareOnly = process.argv.includes('--prepare');
 if (!existsSync(join(ROOT, 'src', 'server.ts'))) {
   // `npm ci` in the Dockerfile's build stage runs before the sources are copied in.
   if (!prepareOnly) throw new Error('src/server.ts is missing');
-} else if (!isFresh()) {
-  await bundle();
+} else {
+  if (!isFresh()) await bundle();
+  if (prepareOnly && !process.sourceMapsEnabled) await warmCodeCache();
 }
 if (!prepareOnly) {
   // With source maps on, Node maps stack traces only for files its own loader read.
