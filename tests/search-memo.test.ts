@@ -1,7 +1,8 @@
 /**
  * Search, /v1/facts?q= and /v1/context remember their answers for the current content epoch
- * (src/search/memo.ts). A remembered answer must never outlive the content it came from: after a
- * write, the same request answers from the new content.
+ * (src/search/memo.ts), and their whole responses as bytes with their ETag (src/http/responseCache.ts).
+ * A remembered answer must never outlive the content it came from: after a write, the same request
+ * answers from the new content (checked by pinning the response cache to one epoch: this fails).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCurationApp, type CurationContext } from './writes/helpers.js';

@@ -18,6 +18,7 @@ import { NotFound } from '../http/problems.js';
 import { contextToMarkdown } from '../renderers/markdown.js';
 import { DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, SourceRefSchema, StringEnum, problemResponses, ref } from '../schemas/common.js';
 import { FACT_SECTIONS } from '../schemas/fact.js';
+import { createResponseCache, jsonResponse } from '../http/responseCache.js';
 
 export const DEFAULT_MAX_CHARS = 4000;
 
@@ -53,9 +54,12 @@ type ContextFact = Static<typeof ContextFactSchema>;
 
 /** Candidates ranked before the budget is applied. */
 const CANDIDATES = 12;
+/** Context responses remembered per content epoch (src/http/responseCache.ts); one is ~5 KB. */
+const REMEMBERED_RESPONSES = 256;
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { facts, retrieval } = app.repos;
+  const responses = createResponseCache(app.db, REMEMBERED_RESPONSES);
 
   app.get(
     '/context',
@@ -85,36 +89,38 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: alternatives(ContextSchema, { markdown: true }), ...problemResponses },
       },
     },
-    async (request, reply) => {
-      const { q, condition, maxChars = DEFAULT_MAX_CHARS } = request.query;
-      if (condition !== undefined && !facts.condition(condition)) throw new NotFound(`No condition with id "${condition}".`);
-      const ranking = retrieval.rank(q, { condition, limit: CANDIDATES });
-      const score = new Map(ranking.rows.map((r) => [r.entityId, Number(r.score.toPrecision(4))]));
-      const candidates = ranking.rows.flatMap((r): ContextFact[] => {
-        if (r.kind === 'condition') {
-          const o = facts.overview(r.entityId);
-          return o ? [{ ...o, score: score.get(r.entityId) ?? 0 }] : [];
-        }
-        return facts.byIds([r.entityId]).map(({ confidence: _c, ...f }) => ({ ...f, score: score.get(f.id) ?? 0 }));
-      });
-      const answerable = ranking.answerable && candidates.length > 0;
-      const render = (list: readonly ContextFact[]) =>
-        contextToMarkdown(q, list, { answerable, lastReviewed: latest(list), disclaimer: DISCLAIMER });
-      // Whole facts only: add them best first while the rendering fits the budget.
-      const chosen: ContextFact[] = [];
-      for (const f of candidates) if (render([...chosen, f]).length <= maxChars) chosen.push(f);
-      const body = {
-        query: { q, condition: ranking.condition ?? null },
-        answerable,
-        facts: chosen,
-        omitted: candidates.length - chosen.length,
-        maxChars,
-        lastReviewed: latest(chosen),
-        disclaimer: DISCLAIMER,
-      };
-      if (request.representation === MARKDOWN_TYPE) return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(render(chosen));
-      return body;
-    },
+    async (request, reply) =>
+      // The whole response (bytes, ETag) per URL and representation for the content epoch.
+      responses.send(request, reply, () => {
+        const { q, condition, maxChars = DEFAULT_MAX_CHARS } = request.query;
+        if (condition !== undefined && !facts.condition(condition)) throw new NotFound(`No condition with id "${condition}".`);
+        const ranking = retrieval.rank(q, { condition, limit: CANDIDATES });
+        const score = new Map(ranking.rows.map((r) => [r.entityId, Number(r.score.toPrecision(4))]));
+        const candidates = ranking.rows.flatMap((r): ContextFact[] => {
+          if (r.kind === 'condition') {
+            const o = facts.overview(r.entityId);
+            return o ? [{ ...o, score: score.get(r.entityId) ?? 0 }] : [];
+          }
+          return facts.byIds([r.entityId]).map(({ confidence: _c, ...f }) => ({ ...f, score: score.get(f.id) ?? 0 }));
+        });
+        const answerable = ranking.answerable && candidates.length > 0;
+        const render = (list: readonly ContextFact[]) =>
+          contextToMarkdown(q, list, { answerable, lastReviewed: latest(list), disclaimer: DISCLAIMER });
+        // Whole facts only: add them best first while the rendering fits the budget.
+        const chosen: ContextFact[] = [];
+        for (const f of candidates) if (render([...chosen, f]).length <= maxChars) chosen.push(f);
+        const body = {
+          query: { q, condition: ranking.condition ?? null },
+          answerable,
+          facts: chosen,
+          omitted: candidates.length - chosen.length,
+          maxChars,
+          lastReviewed: latest(chosen),
+          disclaimer: DISCLAIMER,
+        };
+        if (request.representation === MARKDOWN_TYPE) return { body: render(chosen), contentType: `${MARKDOWN_TYPE}; charset=utf-8` };
+        return jsonResponse(reply, body);
+      }),
   );
 };
 

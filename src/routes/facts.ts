@@ -21,8 +21,12 @@ import { latestReviewed, sendRendered, withoutReview } from '../http/representat
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
 import { SECTION_KEYS } from '../repositories/facts.js';
 import { SEARCH_SYNTAXES } from '../retrieval/engine.js';
+import { createResponseCache, jsonResponse } from '../http/responseCache.js';
 
 const FACT_TYPES = [JSON_TYPE, MARKDOWN_TYPE] as const;
+const MARKDOWN_CONTENT_TYPE = `${MARKDOWN_TYPE}; charset=utf-8`;
+/** Ranked fact lists remembered per content epoch (src/http/responseCache.ts). */
+const REMEMBERED_RESPONSES = 256;
 
 
 const filterQuery = {
@@ -79,6 +83,7 @@ const FILTERS_DESCRIPTION =
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { facts } = app.repos;
+  const ranked = createResponseCache(app.db, REMEMBERED_RESPONSES);
 
   /** One page of facts; `q` is compiled here so a bad query is a 400 before any SQL runs. */
   function pageOf(
@@ -146,9 +151,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { condition, section, confidence, q, syntax, cursor, limit = DEFAULT_LIMIT } = request.query;
-      const page = pageOf(request, reply, { condition, section, confidence }, { q, syntax, cursor, limit });
-      const lastReviewed = latestReviewed(page.data.map((f) => f.lastReviewed));
-      const body = { data: page.data.map(withoutReview), ...answerableOf(page), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
+      const list = () => {
+        const page = pageOf(request, reply, { condition, section, confidence }, { q, syntax, cursor, limit });
+        const lastReviewed = latestReviewed(page.data.map((f) => f.lastReviewed));
+        return { data: page.data.map(withoutReview), ...answerableOf(page), page: page.page, lastReviewed, disclaimer: DISCLAIMER };
+      };
+      // A ranked list (`q`): the whole response per URL and representation for the content epoch.
+      if (q !== undefined) {
+        return ranked.send(request, reply, () => {
+          const body = list();
+          if (request.representation === MARKDOWN_TYPE) return { body: factsToMarkdown(body.data, body, { nextCursor: body.page.nextCursor }), contentType: MARKDOWN_CONTENT_TYPE };
+          return jsonResponse(reply, body);
+        });
+      }
+      const body = list();
       if (request.representation === MARKDOWN_TYPE) return sendMarkdown(reply, factsToMarkdown(body.data, body, { nextCursor: body.page.nextCursor }));
       return body;
     },
@@ -224,7 +240,7 @@ const RANK_DEPTH = 500;
 
 /** Sent as bytes with its own type: the JSON response schema does not apply to Markdown. */
 function sendMarkdown(reply: FastifyReply, markdown: string): FastifyReply {
-  return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(markdown);
+  return reply.type(MARKDOWN_CONTENT_TYPE).send(markdown);
 }
 
 export default routes;

@@ -16,6 +16,10 @@ import { SEARCH_SYNTAXES } from '../retrieval/engine.js';
 import { latestReviewed } from '../http/representations.js';
 import { DEFAULT_LIMIT, DISCLAIMER_FIELD, LAST_REVIEWED_FIELD, Nullable, PageSchema, SourceRefSchema, StringEnum, pageQuery, problemResponses, ref } from '../schemas/common.js';
 import { compileSearchQuery, withQueryProblems } from '../search/query.js';
+import { createResponseCache, jsonResponse } from '../http/responseCache.js';
+
+/** Search responses remembered per content epoch (src/http/responseCache.ts); one is ~10 KB. */
+const REMEMBERED_RESPONSES = 256;
 
 const SearchHitSchema = Type.Object(
   {
@@ -84,6 +88,7 @@ An unbalanced quote or parenthesis, an operator without a term on each side (\`s
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { search } = app.repos;
+  const responses = createResponseCache(app.db, REMEMBERED_RESPONSES);
 
   app.get(
     '/search',
@@ -118,40 +123,40 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: alternatives(SearchResponseSchema, { markdown: true }), ...problemResponses },
       },
     },
-    async (request, reply) => {
-      const { q, syntax = 'natural', kind, condition, limit = DEFAULT_LIMIT, cursor } = request.query;
-      let result: SearchResult | undefined;
-      const page = paginate(
-        request,
-        reply,
-        { cursor, limit, decode: offsetCursor },
-        (offset = 0, n) => {
-          result =
-            syntax === 'natural'
-              ? search.natural({ text: q, kind, condition, offset, limit: n })
-              : withQueryProblems(() => {
-                  const compiled = compileSearchQuery(q);
-                  return search.search({ match: compiled.expression, anyMatch: compiled.anyExpression, text: q, kind, condition, offset, limit: n });
-                });
-          return result.hits;
-        },
-        (_last, offset = 0) => offset + limit,
-      );
-      if (!result) throw new Error('search ran no query');
-      const lastReviewed = latestReviewed(page.data.map((h) => h.lastReviewed));
-      const body = {
-        data: page.data.map(({ lastReviewed: _reviewed, ...hit }) => hit),
-        page: page.page,
-        query: { q, syntax, expression: result.expression, mode: result.mode },
-        answerable: result.answerable,
-        lastReviewed,
-        disclaimer: DISCLAIMER,
-      };
-      if (request.representation === MARKDOWN_TYPE) {
-        return reply.type(`${MARKDOWN_TYPE}; charset=utf-8`).send(searchHitsToMarkdown(body.data, q, body));
-      }
-      return body;
-    },
+    async (request, reply) =>
+      // The whole response (bytes, ETag, Link) per URL and representation for the content epoch.
+      responses.send(request, reply, () => {
+        const { q, syntax = 'natural', kind, condition, limit = DEFAULT_LIMIT, cursor } = request.query;
+        let result: SearchResult | undefined;
+        const page = paginate(
+          request,
+          reply,
+          { cursor, limit, decode: offsetCursor },
+          (offset = 0, n) => {
+            result =
+              syntax === 'natural'
+                ? search.natural({ text: q, kind, condition, offset, limit: n })
+                : withQueryProblems(() => {
+                    const compiled = compileSearchQuery(q);
+                    return search.search({ match: compiled.expression, anyMatch: compiled.anyExpression, text: q, kind, condition, offset, limit: n });
+                  });
+            return result.hits;
+          },
+          (_last, offset = 0) => offset + limit,
+        );
+        if (!result) throw new Error('search ran no query');
+        const lastReviewed = latestReviewed(page.data.map((h) => h.lastReviewed));
+        const body = {
+          data: page.data.map(({ lastReviewed: _reviewed, ...hit }) => hit),
+          page: page.page,
+          query: { q, syntax, expression: result.expression, mode: result.mode },
+          answerable: result.answerable,
+          lastReviewed,
+          disclaimer: DISCLAIMER,
+        };
+        if (request.representation === MARKDOWN_TYPE) return { body: searchHitsToMarkdown(body.data, q, body), contentType: `${MARKDOWN_TYPE}; charset=utf-8` };
+        return jsonResponse(reply, body);
+      }),
   );
 };
 
