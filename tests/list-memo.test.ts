@@ -1,5 +1,5 @@
 /**
- * GET /v1/statistics remembers whole pages (bytes, ETag, Link) per URL and representation for the
+ * GET /v1/statistics and /v1/facts remember whole pages (bytes, ETag, Link) per URL and representation for the
  * content epoch (src/http/responseCache.ts). A remembered page is the page the route would render,
  * and it never outlives its content: after a write, the same URL answers from the new content.
  */
@@ -48,5 +48,24 @@ describe('remembered statistics pages follow writes', () => {
     const afterCsv = await get(CSV);
     expect(afterCsv.body).toContain('edited for the list test');
     expect(afterCsv.headers.etag).not.toBe(beforeCsv.headers.etag);
+  });
+
+  it('a facts page follows a PATCH of one of its facts, in JSON and Markdown', async () => {
+    const fact = '/v1/facts/calciphylaxis.symptom.livedo-patches';
+    const page = '/v1/facts?condition=calciphylaxis&section=symptoms&limit=50';
+    const markdown = { accept: 'text/markdown' };
+    const before = await get(page);
+    const livedo = (r: typeof before) => r.json<{ data: { id: string; text: string }[] }>().data.find((f) => f.id.endsWith('livedo-patches'))?.text;
+    expect(livedo(before)).toMatch(/\w/);
+    expect((await get(page)).body).toBe(before.body);
+    const beforeMd = await get(page, markdown);
+    expect(beforeMd.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    const text = 'Net-like purple patches on the skin (edited for the list test).';
+    const res = await ctx.send({ method: 'PATCH', url: fact, payload: { text }, headers: { 'if-match': await ctx.etag(fact) } });
+    expect(res.statusCode).toBe(200);
+    const after = await get(page);
+    expect(livedo(after)).toBe(text);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    expect((await get(page, markdown)).body).toContain('edited for the list test');
   });
 });
