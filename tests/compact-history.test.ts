@@ -38,6 +38,13 @@ function buildTheOldWay(path: string): void {
   try {
     migrate(toDrizzle(db), { migrationsFolder: old });
     const contents = corpus.map((c) => c.content);
+    // Before migration 0008 the writer inserted into search_index itself; today's writes
+    // search_rows, so a temporary one hands each row on to that release's search_index.
+    db.exec(`CREATE TEMP TABLE search_rows (id INTEGER PRIMARY KEY, kind, entity_id, condition_id, section, section_name, title, body, questions);
+      CREATE TEMP TRIGGER search_rows_insert AFTER INSERT ON search_rows BEGIN
+        INSERT INTO main.search_index (kind, entity_id, condition_id, section, section_name, title, body, questions)
+        VALUES (new.kind, new.entity_id, new.condition_id, new.section, new.section_name, new.title, new.body, new.questions);
+      END;`);
     db.transaction(() => {
       createRowWriter(db).write(contents, () => 1);
       const meta = { datasetVersion: datasetVersionOf(contents), builtAt: BUILT_AT.toISOString(), licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT, vocabulary: JSON.stringify(vocabulary) };
@@ -52,6 +59,7 @@ function buildTheOldWay(path: string): void {
       }
     })();
     expect(db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'built_contents'").get()?.n).toBe(0);
+    db.exec('DROP TABLE temp.search_rows');
   } finally {
     db.close();
   }

@@ -295,13 +295,13 @@ describe('GET /v1/search: errors', () => {
 
 describe('GET /v1/search: snippet markup', () => {
   it('escapes stored text so that only the <mark> tags are markup', async () => {
-    const insert = ctx.app.db.prepare("INSERT INTO search_index (kind, entity_id, condition_id, title, body) VALUES ('fact', ?, 'calciphylaxis', ?, ?)");
+    const insert = ctx.app.db.prepare("INSERT INTO search_rows (kind, entity_id, condition_id, title, body) VALUES ('fact', ?, 'calciphylaxis', ?, ?)");
     const { lastInsertRowid } = insert.run('calciphylaxis.prognosis.markup-probe', 'Probe', 'Zqxv <script>alert(1)</script> & "zqxv" done');
     try {
       const [hit] = (await search('zqxv')).data;
       expect(hit?.snippet).toBe('<mark>Zqxv</mark> &lt;script&gt;alert(1)&lt;/script&gt; &amp; "<mark>zqxv</mark>" done');
     } finally {
-      ctx.app.db.prepare('DELETE FROM search_index WHERE rowid = ?').run(lastInsertRowid);
+      ctx.app.db.prepare('DELETE FROM search_rows WHERE id = ?').run(lastInsertRowid);
     }
   });
 });

@@ -224,14 +224,16 @@ export function createRowWriter(db: Sqlite) {
   };
   const s = {
     search: db.prepare<[SearchRow]>(
-      `INSERT INTO search_index (kind, entity_id, condition_id, section, section_name, title, body, questions)
+      // search_rows, whose triggers index the row in search_index (migrations/0008).
+      `INSERT INTO search_rows (kind, entity_id, condition_id, section, section_name, title, body, questions)
        VALUES (@kind, @entityId, @conditionId, @section, @sectionName, @title, @body, @questions)`,
     ),
     updateCondition: db.prepare<[ConditionRow]>('UPDATE conditions SET name = @name, summary = @summary, version = @version, last_reviewed = @lastReviewed WHERE id = @id'),
     setConditionVersion: db.prepare<[number, string]>('UPDATE conditions SET version = ? WHERE id = ?'),
     // Removing single entities and a condition's own rows.
     deleteCitations: db.prepare<[string, string]>('DELETE FROM citations WHERE entity_type = ? AND entity_id = ?'),
-    deleteSearch: db.prepare<[string, string]>('DELETE FROM search_index WHERE entity_id = ? AND condition_id = ?'),
+    // Found through search_rows' condition index; its trigger takes the row out of search_index.
+    deleteSearch: db.prepare<[string, string]>('DELETE FROM search_rows WHERE entity_id = ? AND condition_id = ?'),
     deleteStatement: db.prepare<[string]>('DELETE FROM statements WHERE id = ?'),
     deleteStatistic: db.prepare<[string]>('DELETE FROM statistics WHERE id = ?'),
     deleteSource: db.prepare<[string]>('DELETE FROM sources WHERE id = ?'),
@@ -239,12 +241,9 @@ export function createRowWriter(db: Sqlite) {
     deleteCodes: db.prepare<[string]>('DELETE FROM condition_codes WHERE condition_id = ?'),
     deleteRelated: db.prepare<[string]>('DELETE FROM related_conditions WHERE condition_id = ?'),
     deleteRelatedCitations: db.prepare<[string, string]>("DELETE FROM citations WHERE entity_type = 'related' AND entity_id >= ? AND entity_id < ?"),
-    // An FTS5 row is found by scanning the table unless the MATCH names it: the title narrows the
-    // delete to a few rows (the full scan stays for a title without words).
-    deleteSearchTitled: db.prepare<[string, string, string]>('DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH ?) AND entity_id = ? AND condition_id = ?'),
     position: {
-      statement: db.prepare<[string], { position: number; conditionId: string; section: string; title: string }>('SELECT position, condition_id AS conditionId, section, name AS title FROM statements WHERE id = ?'),
-      statistic: db.prepare<[string], { position: number; conditionId: string; title: string }>("SELECT position, condition_id AS conditionId, measure || ': ' || population AS title FROM statistics WHERE id = ?"),
+      statement: db.prepare<[string], { position: number; conditionId: string; section: string }>('SELECT position, condition_id AS conditionId, section FROM statements WHERE id = ?'),
+      statistic: db.prepare<[string], { position: number; conditionId: string }>('SELECT position, condition_id AS conditionId FROM statistics WHERE id = ?'),
       source: db.prepare<[string], { position: number; conditionId: string }>('SELECT position, defined_in AS conditionId FROM sources WHERE id = ?'),
     },
     next: {
@@ -326,13 +325,12 @@ export function createRowWriter(db: Sqlite) {
      * take its place (order is part of the content).
      */
     remove(type: Exclude<EntityType, 'condition'>, id: string): { conditionId: string; position: number; section?: string } | undefined {
-      const at: { position: number; conditionId: string; section?: string; title?: string } | undefined = s.position[type].get(id);
+      const at: { position: number; conditionId: string; section?: string } | undefined = s.position[type].get(id);
       if (!at) return undefined;
       if (type === 'source') s.deleteSource.run(id);
       else {
         s.deleteCitations.run(type, id);
-        const phrase = `title : "${(at.title ?? '').replace(/"/g, '""')}"`;
-        if (s.deleteSearchTitled.run(phrase, id, at.conditionId).changes === 0) s.deleteSearch.run(id, at.conditionId);
+        s.deleteSearch.run(id, at.conditionId);
         if (type === 'statement') s.deleteStatement.run(id);
         else s.deleteStatistic.run(id);
       }
@@ -624,7 +622,7 @@ export function createWritesRepository(db: Sqlite) {
           OR (entity_type = 'statistic' AND entity_id IN (SELECT id FROM statistics WHERE condition_id = @id))
           OR (entity_type = 'related' AND entity_id >= @id || '#related-' AND entity_id < @id || '#related.')`,
     ),
-    deleteSearchRows: db.prepare<[string]>('DELETE FROM search_index WHERE condition_id = ?'),
+    deleteSearchRows: db.prepare<[string]>('DELETE FROM search_rows WHERE condition_id = ?'),
     deleteCondition: db.prepare<[string]>('DELETE FROM conditions WHERE id = ?'),
     childVersions: db.prepare<[{ id: string }], { type: EntityType; id: string; version: number }>(
       `SELECT 'statement' AS type, id, version FROM statements WHERE condition_id = @id

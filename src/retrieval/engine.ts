@@ -124,15 +124,20 @@ export function createRetrieval(db: Sqlite) {
     const key = JSON.stringify(filter);
     let statement = rankStatements.get(key);
     if (!statement) {
+      // The condition's rowids come from search_rows' index (one list per statement, `+`: a filter
+      // on the MATCH, not handed to FTS5, which would rerun the MATCH per rowid), so bm25 and the
+      // row's fields are computed for the condition's matches only; kind and section are read from
+      // search_rows by rowid (CROSS JOIN: the MATCH drives), not through FTS5's content lookup.
       const where = [
         'search_index MATCH @match',
-        filter.kinds ? 'kind IN (SELECT value FROM json_each(@kinds))' : null,
-        filter.condition ? 'condition_id = @condition' : null,
-        filter.sections ? 'section IN (SELECT value FROM json_each(@sections))' : null,
+        filter.condition ? '+search_index.rowid IN (SELECT id FROM search_rows WHERE condition_id = @condition)' : null,
+        filter.kinds ? 'r.kind IN (SELECT value FROM json_each(@kinds))' : null,
+        filter.sections ? 'r.section IN (SELECT value FROM json_each(@sections))' : null,
       ].filter(Boolean);
       statement = db.prepare<[Record<string, string | number>], RankedRow>(
-        `SELECT rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title, -${BM25} AS score
-         FROM search_index WHERE ${where.join(' AND ')} ORDER BY score DESC, entity_id LIMIT @limit`,
+        `SELECT r.id AS rowid, r.kind, r.entity_id AS entityId, r.condition_id AS conditionId, r.section, r.title, -${BM25} AS score
+         FROM search_index CROSS JOIN search_rows r ON r.id = search_index.rowid
+         WHERE ${where.join(' AND ')} ORDER BY score DESC, entityId LIMIT @limit`,
       );
       rankStatements.set(key, statement);
     }
@@ -148,7 +153,7 @@ export function createRetrieval(db: Sqlite) {
     `SELECT rowid, -${BM25} AS score FROM search_index WHERE search_index MATCH @match ORDER BY score DESC LIMIT @limit`,
   );
   const rowsById = db.prepare<[string], Omit<RankedRow, 'score'>>(
-    'SELECT rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title FROM search_index WHERE rowid IN (SELECT value FROM json_each(?))',
+    'SELECT id AS rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title FROM search_rows WHERE id IN (SELECT value FROM json_each(?))',
   );
   function rankUnfiltered(match: string, limit: number): RankedRow[] {
     const scored = rankByScore.all({ match, limit: 2 * limit + 1 });
@@ -167,13 +172,15 @@ export function createRetrieval(db: Sqlite) {
       .slice(0, limit);
   }
   const anywhere = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM search_index WHERE search_index MATCH ? LIMIT 1');
-  const inCondition = db.prepare<[string, string], { found: number }>('SELECT 1 AS found FROM search_index WHERE search_index MATCH ? AND condition_id = ? LIMIT 1');
+  const inCondition = db.prepare<[string, string], { found: number }>(
+    'SELECT 1 AS found FROM search_index WHERE search_index MATCH ? AND +rowid IN (SELECT id FROM search_rows WHERE condition_id = ?) LIMIT 1',
+  );
   // `+rowid` keeps the rowid list out of FTS5's plan: given `rowid IN (…)`, FTS5 runs the whole
   // MATCH again for every listed rowid (prefix expansion included), 50 times per group; as a
   // filter on one MATCH it is 15× cheaper at 1,000 conditions (22 → 1.5 ms for "skin"*).
   const within = db.prepare<[string, string], { rowid: number }>('SELECT rowid FROM search_index WHERE search_index MATCH ? AND +rowid IN (SELECT value FROM json_each(?))');
-  const overview = db.prepare<[string], RankedRow>(
-    "SELECT rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title, 0 AS score FROM search_index WHERE kind = 'condition' AND entity_id = ?",
+  const overview = db.prepare<[{ id: string }], RankedRow>(
+    "SELECT id AS rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title, 0 AS score FROM search_rows WHERE condition_id = @id AND kind = 'condition' AND entity_id = @id",
   );
 
   const remembered = createMemo<Ranking>(epoch, REMEMBERED_RANKINGS);
@@ -184,7 +191,7 @@ export function createRetrieval(db: Sqlite) {
     if (query.expression === null) {
       // Nothing but a condition's name ("what is sepsis?"): its overview answers it, then the
       // items of any condition that mention it (calciphylaxis's sepsis complication).
-      const row = condition !== undefined && (f.kinds === undefined || f.kinds.includes('condition')) ? overview.get(condition) : undefined;
+      const row = condition !== undefined && (f.kinds === undefined || f.kinds.includes('condition')) ? overview.get({ id: condition }) : undefined;
       const names = query.conditions.length && f.condition === undefined ? [...context().conditionNames].filter(([, id]) => id === condition).map(([name]) => name) : [];
       const words = names.slice(0, 8);
       const params: Record<string, string | number> = { match: words.map((w) => `"${w}"`).join(' OR '), limit: f.limit };
@@ -198,11 +205,6 @@ export function createRetrieval(db: Sqlite) {
     const groups = query.groups
       .map((g) => ({ source: g.source, origin: g.origin, expression: g.terms.map((t) => `"${t}"*`).join(' OR ') }))
       .filter((g) => g.expression.length > 0);
-    // Within the question's scope: a word another condition uses says nothing about this one.
-    const mentioned = (expression: string) => (condition === undefined ? anywhere.get(expression) : inCondition.get(expression, condition)) !== undefined;
-    const absent = new Set(groups.filter((g) => !mentioned(g.expression)).map((g) => g.source));
-    // A word inside a lay phrase is not required: the phrase's own terms say what it asks.
-    const unknown = groups.filter((g) => absent.has(g.source) && g.origin !== 'phrase').map((g) => g.source);
     const params: Record<string, string | number> = { match: query.expression, limit: Math.max(f.limit, CANDIDATES) };
     if (f.kinds) params.kinds = JSON.stringify(f.kinds);
     if (condition !== undefined) params.condition = condition;
@@ -212,11 +214,28 @@ export function createRetrieval(db: Sqlite) {
       ? rankStatement({ kinds: f.kinds !== undefined, condition: condition !== undefined, sections: f.sections !== undefined }).all(params)
       : rankUnfiltered(query.expression, Math.max(f.limit, CANDIDATES));
     // Coverage: the share of the question's parts an item speaks to. An item matching one word
-    // of "wound looks infected" many times ranks below one that matches both parts.
+    // of "wound looks infected" many times ranks below one that matches both parts. Which
+    // candidates each part matches is asked first: a part that matches one of them is mentioned in
+    // the question's scope (every candidate is in it), so the scope is searched for it only when
+    // none does. Each MATCH with prefix terms merges their whole doclists, which grow with the
+    // corpus: this asks one per part where it asked two.
+    const rowids = JSON.stringify(candidates.map((c) => c.rowid));
+    const hits = new Map<(typeof groups)[number], number[]>();
+    for (const g of groups) if (g.origin !== 'phrase') hits.set(g, within.all(g.expression, rowids).map((r) => r.rowid));
+    // Within the question's scope: a word another condition uses says nothing about this one.
+    const inScope = (expression: string) => (condition === undefined ? anywhere.get(expression) : inCondition.get(expression, condition)) !== undefined;
+    const needed = new Set([...hits.keys()].map((g) => g.source));
+    const absent = new Set(
+      groups
+        // A lay phrase's own parts only count where a plain word of the question shares their source.
+        .filter((g) => (g.origin !== 'phrase' || needed.has(g.source)) && !(hits.get(g)?.length || inScope(g.expression)))
+        .map((g) => g.source),
+    );
+    // A word inside a lay phrase is not required: the phrase's own terms say what it asks.
+    const unknown = groups.filter((g) => absent.has(g.source) && g.origin !== 'phrase').map((g) => g.source);
     const known = groups.filter((g) => !absent.has(g.source) && g.origin !== 'phrase');
     const covered = new Map<number, number>();
-    const rowids = JSON.stringify(candidates.map((c) => c.rowid));
-    for (const g of known) for (const { rowid } of within.all(g.expression, rowids)) covered.set(rowid, (covered.get(rowid) ?? 0) + 1);
+    for (const g of known) for (const rowid of hits.get(g) ?? []) covered.set(rowid, (covered.get(rowid) ?? 0) + 1);
     const coverage = (r: RankedRow) => (known.length === 0 ? 0 : (covered.get(r.rowid) ?? 0) / known.length);
     const rows = candidates
       .map((r) => ({ ...r, score: r.score * (COVERAGE_BASE + (1 - COVERAGE_BASE) * coverage(r)) }))
