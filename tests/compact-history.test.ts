@@ -38,12 +38,21 @@ function buildTheOldWay(path: string): void {
   try {
     migrate(toDrizzle(db), { migrationsFolder: old });
     const contents = corpus.map((c) => c.content);
-    // Before migration 0008 the writer inserted into search_index itself; today's writes
-    // search_rows, so a temporary one hands each row on to that release's search_index.
-    db.exec(`CREATE TEMP TABLE search_rows (id INTEGER PRIMARY KEY, kind, entity_id, condition_id, section, section_name, title, body, questions);
+    // Before migration 0008 the writer inserted into search_index itself, with each item's title
+    // and body; today's writes search_rows without them, so a temporary one hands each row on to
+    // that release's search_index, composed as that writer composed them.
+    db.exec(`CREATE TEMP TABLE search_rows (id INTEGER PRIMARY KEY, kind, entity_id, condition_id, section, section_name, questions);
       CREATE TEMP TRIGGER search_rows_insert AFTER INSERT ON search_rows BEGIN
         INSERT INTO main.search_index (kind, entity_id, condition_id, section, section_name, title, body, questions)
-        VALUES (new.kind, new.entity_id, new.condition_id, new.section, new.section_name, new.title, new.body, new.questions);
+        SELECT new.kind, new.entity_id, new.condition_id, new.section, new.section_name,
+          CASE new.kind WHEN 'condition' THEN c.name WHEN 'statistic' THEN st.measure || ': ' || st.population ELSE s.name END,
+          CASE new.kind
+            WHEN 'condition' THEN c.summary || coalesce((SELECT ' ' || group_concat(a.alias, ' ' ORDER BY a.position) FROM main.condition_aliases a WHERE a.condition_id = c.id), '')
+            WHEN 'statistic' THEN concat_ws(' ', nullif(st.text, ''), nullif(st.outcome, ''), nullif(st.timepoint, ''))
+            ELSE concat_ws(' ', s.text, nullif(s.purpose, ''), nullif(s.risks, ''), nullif(s.route, ''), nullif(s.goal, ''), nullif(s.regulatory_note, ''))
+          END,
+          new.questions
+        FROM (SELECT 1) LEFT JOIN main.conditions c ON c.id = new.entity_id LEFT JOIN main.statistics st ON st.id = new.entity_id LEFT JOIN main.statements s ON s.id = new.entity_id;
       END;`);
     db.transaction(() => {
       createRowWriter(db).write(contents, () => 1);

@@ -1,9 +1,10 @@
 /**
- * Migration 0008: search rows live in `search_rows` (indexed by condition) and `search_index` is an
- * external-content FTS5 table over them, kept by triggers. The index must stay exact: after a
- * write, search finds the new text and not the old, and FTS5's own integrity check, which compares
- * every indexed token with the rows (`rank` 1), passes. An existing database keeps its rows and
- * rowids through the migration.
+ * Migrations 0008 and 0009: search rows live in `search_rows` (indexed by condition, without the
+ * texts) and `search_index` is an external-content FTS5 table over the view `search_content`, which
+ * reads each item's title and body from its own row; triggers on search_rows keep the index. The
+ * index must stay exact: after a write, search finds the new text and not the old, and FTS5's own
+ * integrity check, which compares every indexed token with the content (`rank` 1), passes. An
+ * existing database keeps its rows and rowids through the migrations.
  */
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,13 +56,12 @@ describe('writes keep the search index exact', () => {
     expect(() => checkIndex(ctx.app.db)).not.toThrow();
   });
 
-  it('the integrity check fails when the index and its rows disagree (so the check above can fail)', () => {
+  it('the integrity check fails when the index and its content disagree (so the check above can fail)', () => {
     const db = ctx.app.db;
     db.exec('SAVEPOINT probe');
     try {
-      // Changed behind the trigger's back: the index still holds the old tokens.
-      db.exec('DROP TRIGGER search_rows_update');
-      db.prepare("UPDATE search_rows SET body = 'nothing indexed here' WHERE entity_id = 'calciphylaxis.symptom.livedo-patches'").run();
+      // A statement's text changed without its search row: the index still holds the old tokens.
+      db.prepare("UPDATE statements SET text = 'nothing indexed here' WHERE id = 'calciphylaxis.symptom.livedo-patches'").run();
       expect(() => checkIndex(db)).toThrow();
     } finally {
       db.exec('ROLLBACK TO probe; RELEASE probe');
@@ -70,7 +70,7 @@ describe('writes keep the search index exact', () => {
   });
 });
 
-describe('migration 0008 (search rows)', () => {
+describe('migrations 0008 and 0009 (search rows, the index over the content)', () => {
   it('keeps every row of an existing index, with its rowid, searchable the same way', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-migrate-0008-'));
     try {
@@ -84,13 +84,18 @@ describe('migration 0008 (search rows)', () => {
       const db = openDatabase(join(dir, 'old.sqlite'));
       try {
         migrate(toDrizzle(db), { migrationsFolder: old });
-        db.exec(`INSERT INTO search_index (rowid, kind, entity_id, condition_id, section, section_name, title, body, questions) VALUES
-          (7, 'condition', 'oldtitis', 'oldtitis', 'condition', 'overview', 'Oldtitis', 'An old condition of the knees.', ''),
-          (12, 'treatment', 'oldtitis.treatment.rest', 'oldtitis', 'treatments', 'treatments', 'Rest', 'Resting the knees helps.', 'does rest help');`);
+        db.exec(`INSERT INTO conditions (id, name, summary, version, last_reviewed) VALUES ('oldtitis', 'Oldtitis', 'An old condition of the knees.', 1, '2025-01-01');
+          INSERT INTO condition_aliases (condition_id, position, alias) VALUES ('oldtitis', 0, 'knee age');
+          INSERT INTO statements (id, condition_id, section, position, name, text, confidence, purpose, questions)
+            VALUES ('oldtitis.treatment.rest', 'oldtitis', 'treatments', 0, 'Rest', 'Resting the knees helps.', 'high', 'Less strain', '["does rest help"]');
+          INSERT INTO search_index (rowid, kind, entity_id, condition_id, section, section_name, title, body, questions) VALUES
+          (7, 'condition', 'oldtitis', 'oldtitis', 'condition', 'overview', 'Oldtitis', 'An old condition of the knees. knee age', ''),
+          (12, 'treatment', 'oldtitis.treatment.rest', 'oldtitis', 'treatments', 'treatments', 'Rest', 'Resting the knees helps. Less strain', 'does rest help');`);
         applyMigrations(db);
-        expect(db.prepare('SELECT id, kind, entity_id AS entityId, condition_id AS conditionId, section, section_name AS sectionName, title, body, questions FROM search_rows ORDER BY id').all()).toEqual([
-          { id: 7, kind: 'condition', entityId: 'oldtitis', conditionId: 'oldtitis', section: 'condition', sectionName: 'overview', title: 'Oldtitis', body: 'An old condition of the knees.', questions: '' },
-          { id: 12, kind: 'treatment', entityId: 'oldtitis.treatment.rest', conditionId: 'oldtitis', section: 'treatments', sectionName: 'treatments', title: 'Rest', body: 'Resting the knees helps.', questions: 'does rest help' },
+        // The rows keep their rowids; the view composes the title and body as the writer did.
+        expect(db.prepare('SELECT id, kind, entity_id AS entityId, condition_id AS conditionId, section, section_name AS sectionName, title, body, questions FROM search_content ORDER BY id').all()).toEqual([
+          { id: 7, kind: 'condition', entityId: 'oldtitis', conditionId: 'oldtitis', section: 'condition', sectionName: 'overview', title: 'Oldtitis', body: 'An old condition of the knees. knee age', questions: '' },
+          { id: 12, kind: 'treatment', entityId: 'oldtitis.treatment.rest', conditionId: 'oldtitis', section: 'treatments', sectionName: 'treatments', title: 'Rest', body: 'Resting the knees helps. Less strain', questions: 'does rest help' },
         ]);
         const match = (q: string) => db.prepare<[string], { rowid: number; entityId: string }>('SELECT rowid, entity_id AS entityId FROM search_index WHERE search_index MATCH ? ORDER BY rowid').all(q);
         expect(match('knees')).toEqual([
@@ -98,6 +103,7 @@ describe('migration 0008 (search rows)', () => {
           { rowid: 12, entityId: 'oldtitis.treatment.rest' },
         ]);
         expect(match('questions : help')).toEqual([{ rowid: 12, entityId: 'oldtitis.treatment.rest' }]);
+        expect(match('strain')).toEqual([{ rowid: 12, entityId: 'oldtitis.treatment.rest' }]);
         expect(() => checkIndex(db)).not.toThrow();
         // Rows written after the migration are indexed by the triggers.
         db.prepare("DELETE FROM search_rows WHERE entity_id = 'oldtitis.treatment.rest'").run();

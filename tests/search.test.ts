@@ -295,13 +295,21 @@ describe('GET /v1/search: errors', () => {
 
 describe('GET /v1/search: snippet markup', () => {
   it('escapes stored text so that only the <mark> tags are markup', async () => {
-    const insert = ctx.app.db.prepare("INSERT INTO search_rows (kind, entity_id, condition_id, title, body) VALUES ('fact', ?, 'calciphylaxis', ?, ?)");
-    const { lastInsertRowid } = insert.run('calciphylaxis.prognosis.markup-probe', 'Probe', 'Zqxv <script>alert(1)</script> & "zqxv" done');
+    // A statement and its search row (the index reads the title and body from the statement).
+    const id = 'calciphylaxis.prognosis.markup-probe';
+    const db = ctx.app.db;
+    db.prepare("INSERT INTO statements (id, condition_id, section, position, name, text, confidence) VALUES (?, 'calciphylaxis', 'prognosis', 999, 'Probe', ?, 'low')").run(
+      id,
+      'Zqxv <script>alert(1)</script> & "zqxv" done',
+    );
+    db.prepare("INSERT INTO search_rows (kind, entity_id, condition_id, section, section_name) VALUES ('fact', ?, 'calciphylaxis', 'prognosis', 'prognosis')").run(id);
     try {
       const [hit] = (await search('zqxv')).data;
       expect(hit?.snippet).toBe('<mark>Zqxv</mark> &lt;script&gt;alert(1)&lt;/script&gt; &amp; "<mark>zqxv</mark>" done');
     } finally {
-      ctx.app.db.prepare('DELETE FROM search_rows WHERE id = ?').run(lastInsertRowid);
+      // The search row first: its trigger unindexes the text it reads from the statement.
+      db.prepare('DELETE FROM search_rows WHERE entity_id = ?').run(id);
+      db.prepare('DELETE FROM statements WHERE id = ?').run(id);
     }
   });
 });

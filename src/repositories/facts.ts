@@ -72,7 +72,11 @@ function branchWhere(shape: Shape, section: string | null): string[] {
     shape.section && section ? `${section} = @section` : null,
     shape.confidence ? 'x.confidence = @confidence' : null,
     // The FTS query language looks at names and text only, as it always did.
-    shape.match ? "x.id IN (SELECT entity_id FROM search_index WHERE search_index MATCH '{title body} : (' || @match || ')' AND kind <> 'condition')" : null,
+    // Each match's id and kind from search_rows by rowid (CROSS JOIN: the MATCH drives), not through
+    // the index's content view, which joins the item's own row for its title and body.
+    shape.match
+      ? "x.id IN (SELECT r.entity_id FROM search_index CROSS JOIN search_rows r ON r.id = search_index.rowid WHERE search_index MATCH '{title body} : (' || @match || ')' AND r.kind <> 'condition')"
+      : null,
     shape.after ? 'x.id > @after' : null,
   ].filter((c): c is string => c !== null);
 }

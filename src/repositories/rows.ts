@@ -46,7 +46,11 @@ import type { CitationRow, ConditionRow, SourceRow, StatementRow, StatisticRow }
 import { contentEpoch } from './epoch.js';
 
 
-/** A row of the FTS5 index (a virtual table, so not in db/schema.ts; see migrations/0001). */
+/**
+ * A row of `search_rows`, what the FTS5 index has of an item beyond its title and body, which it
+ * reads from the item's own row through the view `search_content` (migrations/0009; with the
+ * index, not in db/schema.ts).
+ */
 export interface SearchRow {
   kind: SearchKind;
   entityId: string;
@@ -55,8 +59,6 @@ export interface SearchRow {
   section: StatementSectionKey | 'statistics' | 'condition';
   /** The section's words, searched, so a question about a section finds its items. */
   sectionName: string;
-  title: string;
-  body: string;
   /** Curated lay questions the item answers, searched with a high weight. */
   questions: string;
 }
@@ -163,7 +165,6 @@ export function statisticRow(conditionId: string, s: StatisticContent, position:
 }
 
 export function statementSearchRow(conditionId: string, row: StatementRow): SearchRow {
-  const extra = [row.purpose, row.risks, row.route, row.goal, row.regulatoryNote].filter(Boolean);
   const questions = row.questions === null ? '' : (JSON.parse(row.questions) as string[]).join(' ');
   return {
     kind: searchKindOf(row.section),
@@ -171,8 +172,6 @@ export function statementSearchRow(conditionId: string, row: StatementRow): Sear
     conditionId,
     section: row.section,
     sectionName: sectionSearchName(row.section),
-    title: row.name,
-    body: [row.text, ...extra].join(' '),
     questions,
   };
 }
@@ -184,8 +183,6 @@ export function statisticSearchRow(conditionId: string, s: StatisticContent): Se
     conditionId,
     section: 'statistics',
     sectionName: sectionSearchName('statistics', s.measure),
-    title: `${s.measure}: ${s.population}`,
-    body: [s.text, s.outcome, s.timepoint].filter(Boolean).join(' '),
     questions: '',
   };
 }
@@ -197,8 +194,6 @@ export function conditionSearchRow(c: ConditionContent): SearchRow {
     conditionId: c.id,
     section: 'condition',
     sectionName: sectionSearchName('condition'),
-    title: c.name,
-    body: [c.summary, ...c.aliases].join(' '),
     questions: '',
   };
 }
@@ -224,15 +219,17 @@ export function createRowWriter(db: Sqlite) {
   };
   const s = {
     search: db.prepare<[SearchRow]>(
-      // search_rows, whose triggers index the row in search_index (migrations/0008).
-      `INSERT INTO search_rows (kind, entity_id, condition_id, section, section_name, title, body, questions)
-       VALUES (@kind, @entityId, @conditionId, @section, @sectionName, @title, @body, @questions)`,
+      // search_rows, whose trigger indexes the row in search_index with the title and body of the
+      // item's own row (migrations/0009): written after that row.
+      `INSERT INTO search_rows (kind, entity_id, condition_id, section, section_name, questions)
+       VALUES (@kind, @entityId, @conditionId, @section, @sectionName, @questions)`,
     ),
     updateCondition: db.prepare<[ConditionRow]>('UPDATE conditions SET name = @name, summary = @summary, version = @version, last_reviewed = @lastReviewed WHERE id = @id'),
     setConditionVersion: db.prepare<[number, string]>('UPDATE conditions SET version = ? WHERE id = ?'),
     // Removing single entities and a condition's own rows.
     deleteCitations: db.prepare<[string, string]>('DELETE FROM citations WHERE entity_type = ? AND entity_id = ?'),
-    // Found through search_rows' condition index; its trigger takes the row out of search_index.
+    // Found through search_rows' condition index; its trigger takes the row out of search_index with
+    // the title and body it was indexed with, so it runs before the item's own row changes.
     deleteSearch: db.prepare<[string, string]>('DELETE FROM search_rows WHERE entity_id = ? AND condition_id = ?'),
     deleteStatement: db.prepare<[string]>('DELETE FROM statements WHERE id = ?'),
     deleteStatistic: db.prepare<[string]>('DELETE FROM statistics WHERE id = ?'),
@@ -308,11 +305,12 @@ export function createRowWriter(db: Sqlite) {
 
     /** Replaces a condition's own fields (name, summary, aliases, codes, summary sources, related links) and sets its version. */
     replaceOwn(c: ConditionContent): void {
+      // The FTS row first: the index removes the name, summary and aliases it was built with.
+      s.deleteSearch.run(c.id, c.id);
       s.updateCondition.run(conditionRow(c));
       for (const del of [s.deleteAliases, s.deleteCodes, s.deleteRelated]) del.run(c.id);
       s.deleteCitations.run('summary', c.id);
       s.deleteRelatedCitations.run(`${c.id}#related-`, `${c.id}#related.`);
-      s.deleteSearch.run(c.id, c.id);
       writeOwn(c);
     },
 

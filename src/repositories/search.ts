@@ -111,34 +111,27 @@ type Params = Record<string, string | number>;
 function filters(shape: Shape): string {
   // A condition's rowids from search_rows' index (`+`: a filter on the MATCH; FTS5 would rerun the
   // MATCH per listed rowid), instead of reading each match's stored row for its condition_id.
-  return `${shape.kind ? ' AND search_index.kind = @kind' : ''}${shape.condition ? ' AND +search_index.rowid IN (SELECT id FROM search_rows WHERE condition_id = @condition)' : ''}`;
+  return `${shape.kind ? ' AND r.kind = @kind' : ''}${shape.condition ? ' AND +search_index.rowid IN (SELECT id FROM search_rows WHERE condition_id = @condition)' : ''}`;
 }
 
-function pageSql(shape: Shape): string {
-  // Snippets and citations are computed in the same statement: FTS5 auxiliary functions only
-  // work in the query that does the MATCH. The corpus is small, so computing them for every
-  // match before the sort is cheaper than a second round trip.
-  return `SELECT search_index.kind, search_index.entity_id, search_index.condition_id, search_index.section, search_index.title,
-      snippet(search_index, ${BODY_COLUMN}, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS body_snippet,
-      highlight(search_index, ${TITLE_COLUMN}, '${OPEN}', '${CLOSE}') AS title_highlight,
-      ${BM25} AS rank,
-      (SELECT last_reviewed FROM conditions WHERE id = search_index.condition_id) AS last_reviewed,
-      (SELECT json_group_array(json_array(source_id, locator)) FROM (
-         SELECT source_id, locator FROM citations
-         WHERE entity_type = CASE search_index.kind WHEN 'condition' THEN 'summary' WHEN 'statistic' THEN 'statistic' ELSE 'statement' END
-           AND entity_id = search_index.entity_id
-         ORDER BY position)) AS source_ids
-    FROM search_index
+/**
+ * One page of an FTS-mode ranking: rowids and scores only, so snippets, names and citations are
+ * computed afterwards for the page's rows alone (decorateSql), not for every match before the
+ * sort. A condition's name is read from `conditions` for its own row only.
+ */
+function rankSql(shape: Shape): string {
+  return `SELECT r.id AS rowid, ${BM25} AS rank
+    FROM search_index CROSS JOIN search_rows r ON r.id = search_index.rowid
     WHERE search_index MATCH '${FTS_COLUMNS}(' || @match || ')'${filters(shape)}
     ORDER BY
-      (search_index.kind = 'condition' AND (lower(search_index.title) = @text OR EXISTS (
-         SELECT 1 FROM condition_aliases a WHERE a.condition_id = search_index.entity_id AND lower(a.alias) = @text))) DESC,
-      rank, search_index.entity_id
+      (r.kind = 'condition' AND (EXISTS (SELECT 1 FROM conditions c WHERE c.id = r.entity_id AND lower(c.name) = @text) OR EXISTS (
+         SELECT 1 FROM condition_aliases a WHERE a.condition_id = r.entity_id AND lower(a.alias) = @text))) DESC,
+      rank, r.entity_id
     LIMIT @limit OFFSET @offset`;
 }
 
 function existsSql(shape: Shape): string {
-  return `SELECT 1 AS found FROM search_index WHERE search_index MATCH '${FTS_COLUMNS}(' || @match || ')'${filters(shape)} LIMIT 1`;
+  return `SELECT 1 AS found FROM search_index CROSS JOIN search_rows r ON r.id = search_index.rowid WHERE search_index MATCH '${FTS_COLUMNS}(' || @match || ')'${filters(shape)} LIMIT 1`;
 }
 
 function escapeHtml(text: string): string {
@@ -164,7 +157,7 @@ export function hitSection(section: string): SearchHit['section'] {
  * Snippets and citations for ranked rows: computed for one page only, after ranking. The page's
  * rowids filter one MATCH (`+rowid`: not handed to FTS5, which would rerun the MATCH per rowid).
  */
-function decorateSql(): string {
+function decorateSql(match = '@match'): string {
   return `SELECT search_index.rowid AS rowid, search_index.kind, search_index.entity_id, search_index.condition_id, search_index.section, search_index.title,
       snippet(search_index, ${BODY_COLUMN}, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS body_snippet,
       highlight(search_index, ${TITLE_COLUMN}, '${OPEN}', '${CLOSE}') AS title_highlight,
@@ -176,7 +169,7 @@ function decorateSql(): string {
            AND entity_id = search_index.entity_id
          ORDER BY position)) AS source_ids
     FROM search_index
-    WHERE search_index MATCH @match AND +search_index.rowid IN (SELECT value FROM json_each(@rowids))`;
+    WHERE search_index MATCH ${match} AND +search_index.rowid IN (SELECT value FROM json_each(@rowids))`;
 }
 
 /** A condition's own row, when a question names only the condition: no match to highlight. */
@@ -184,7 +177,7 @@ const OVERVIEW_SQL = `SELECT r.id AS rowid, r.kind, r.entity_id, r.condition_id,
     (SELECT last_reviewed FROM conditions WHERE id = r.condition_id) AS last_reviewed,
     (SELECT json_group_array(json_array(source_id, locator)) FROM (
        SELECT source_id, locator FROM citations WHERE entity_type = 'summary' AND entity_id = r.entity_id ORDER BY position)) AS source_ids
-  FROM search_rows r WHERE r.id = ?`;
+  FROM search_content r WHERE r.id = ?`;
 
 function urlOf(kind: SearchKind, id: string): string {
   if (kind === 'condition' || kind === 'treatment' || kind === 'statistic') return links.item(kind, id);
@@ -193,7 +186,7 @@ function urlOf(kind: SearchKind, id: string): string {
 
 export function createSearchRepository(db: Sqlite, sources: SourcesRepository, retrieval: Retrieval) {
   // Prepared once per filter combination (four at most), on first use.
-  const pages = new Map<string, Statement<[Params], HitRow>>();
+  const ranks = new Map<string, Statement<[Params], { rowid: number; rank: number }>>();
   const probes = new Map<string, Statement<[Params], { found: number }>>();
   function statementFor<R>(cache: Map<string, Statement<[Params], R>>, shape: Shape, sql: (s: Shape) => string): Statement<[Params], R> {
     const key = `${shape.kind ? 'k' : ''}${shape.condition ? 'c' : ''}`;
@@ -206,6 +199,7 @@ export function createSearchRepository(db: Sqlite, sources: SourcesRepository, r
   }
 
   const decorate = db.prepare<[Params], HitRow & { rowid: number }>(decorateSql());
+  const decorateFts = db.prepare<[Params], HitRow & { rowid: number }>(decorateSql(`'${FTS_COLUMNS}(' || @match || ')'`));
   const overviewRow = db.prepare<[number], HitRow & { rowid: number }>(OVERVIEW_SQL);
 
   function present(r: HitRow, score = roundScore(r.rank)): SearchHit & { lastReviewed: string } {
@@ -255,8 +249,14 @@ export function createSearchRepository(db: Sqlite, sources: SourcesRepository, r
     }
     // Quotes only group words; `"calciphylaxis"` still names the condition.
     const text = f.text.replace(/["\u201C\u201D]/g, '').trim().replace(/\s+/g, ' ').toLowerCase();
-    const rows = statementFor(pages, shape, pageSql).all({ ...scope, match: expression, text, limit: f.limit, offset: f.offset });
-    return { hits: rows.map((r) => present(r)), mode, expression, answerable: rows.length > 0 };
+    const ranked = statementFor(ranks, shape, rankSql).all({ ...scope, match: expression, text, limit: f.limit, offset: f.offset });
+    const decorated = new Map<number, HitRow>();
+    if (ranked.length) for (const r of decorateFts.all({ match: expression, rowids: JSON.stringify(ranked.map((p) => p.rowid)) })) decorated.set(r.rowid, r);
+    const hits = ranked.flatMap((p) => {
+      const row = decorated.get(p.rowid);
+      return row ? [present(row, roundScore(p.rank))] : [];
+    });
+    return { hits, mode, expression, answerable: hits.length > 0 };
   }
 
   // A page is its hits with their snippets and citations: the same filter in the same epoch gives

@@ -63,7 +63,6 @@ export interface RankedRow {
   entityId: string;
   conditionId: string;
   section: string;
-  title: string;
   score: number;
 }
 
@@ -135,7 +134,7 @@ export function createRetrieval(db: Sqlite) {
         filter.sections ? 'r.section IN (SELECT value FROM json_each(@sections))' : null,
       ].filter(Boolean);
       statement = db.prepare<[Record<string, string | number>], RankedRow>(
-        `SELECT r.id AS rowid, r.kind, r.entity_id AS entityId, r.condition_id AS conditionId, r.section, r.title, -${BM25} AS score
+        `SELECT r.id AS rowid, r.kind, r.entity_id AS entityId, r.condition_id AS conditionId, r.section, -${BM25} AS score
          FROM search_index CROSS JOIN search_rows r ON r.id = search_index.rowid
          WHERE ${where.join(' AND ')} ORDER BY score DESC, entityId LIMIT @limit`,
       );
@@ -153,7 +152,7 @@ export function createRetrieval(db: Sqlite) {
     `SELECT rowid, -${BM25} AS score FROM search_index WHERE search_index MATCH @match ORDER BY score DESC LIMIT @limit`,
   );
   const rowsById = db.prepare<[string], Omit<RankedRow, 'score'>>(
-    'SELECT id AS rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title FROM search_rows WHERE id IN (SELECT value FROM json_each(?))',
+    'SELECT id AS rowid, kind, entity_id AS entityId, condition_id AS conditionId, section FROM search_rows WHERE id IN (SELECT value FROM json_each(?))',
   );
   function rankUnfiltered(match: string, limit: number): RankedRow[] {
     const scored = rankByScore.all({ match, limit: 2 * limit + 1 });
@@ -180,7 +179,7 @@ export function createRetrieval(db: Sqlite) {
   // filter on one MATCH it is 15× cheaper at 1,000 conditions (22 → 1.5 ms for "skin"*).
   const within = db.prepare<[string, string], { rowid: number }>('SELECT rowid FROM search_index WHERE search_index MATCH ? AND +rowid IN (SELECT value FROM json_each(?))');
   const overview = db.prepare<[{ id: string }], RankedRow>(
-    "SELECT id AS rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, title, 0 AS score FROM search_rows WHERE condition_id = @id AND kind = 'condition' AND entity_id = @id",
+    "SELECT id AS rowid, kind, entity_id AS entityId, condition_id AS conditionId, section, 0 AS score FROM search_rows WHERE condition_id = @id AND kind = 'condition' AND entity_id = @id",
   );
 
   const remembered = createMemo<Ranking>(epoch, REMEMBERED_RANKINGS);
