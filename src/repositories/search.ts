@@ -1,6 +1,7 @@
 /**
- * Ranked full-text search over `search_index` (FTS5, porter + unicode61; rows written by
- * src/repositories/rows.ts: one per condition, statement and statistic).
+ * Ranked full-text search over `search_index` (FTS5, porter + unicode61): one row per condition,
+ * statement and statistic, written to `search_rows` by src/repositories/rows.ts; the index reads
+ * titles and bodies from the items' own rows through the view `search_content` (migrations/0009).
  *
  * Ranking, best first:
  * 1. a condition whose name or an alias equals the whole query (someone typing a condition's name
