@@ -91,7 +91,9 @@ function parseTrustProxy(value: string): Config['trustProxy'] {
  * start uses, so it is not checked against the meta-schema each time (`validateSchema: false`).
  */
 function validateEnv(env: NodeJS.ProcessEnv): Env {
-  const ajv = new Ajv({ allErrors: true, removeAdditional: true, useDefaults: true, coerceTypes: true, allowUnionTypes: true, addUsedSchema: false, validateSchema: false });
+  // `optimize: false`: Ajv's pass over its generated code, which only trims it, cost more than the
+  // one run this validator gets (config load 30 → 20 ms CPU).
+  const ajv = new Ajv({ allErrors: true, removeAdditional: true, useDefaults: true, coerceTypes: true, allowUnionTypes: true, addUsedSchema: false, validateSchema: false, code: { optimize: false } });
   const validate = ajv.compile<Env>({ ...EnvSchema, additionalProperties: false });
   const data: unknown = { ...process.env, ...env };
   if (!validate(data)) throw new Error(ajv.errorsText(validate.errors, { dataVar: 'env' }));

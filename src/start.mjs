@@ -34,7 +34,6 @@
  * the map).
  */
 import { Buffer, isAscii } from 'node:buffer';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -102,23 +101,47 @@ function isFresh() {
 }
 
 /**
- * esbuild plugin: a bundled CommonJS file under node_modules that uses `__dirname` or `__filename`
- * gets its own, pointing at where the file is in node_modules (relative to the bundle, so a moved
- * checkout still works), instead of the bundle's. @fastify/swagger-ui reads its logo and serves
- * its static folder this way.
+ * Bundled files loaded lazily where their package loads eagerly what this server never uses, as
+ * exact replacements (a package whose text differs is bundled as it is). Fastify requires
+ * node:http2 at import for an `http2: true` server, which this one never is; loading it was
+ * ~11 ms of start-up CPU. The getters keep the two functions Fastify calls on it.
  */
-const ownDirname = {
-  name: 'own-dirname',
+const LAZY = [
+  {
+    file: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/,
+    from: "const http2 = require('node:http2')",
+    to: "const http2 = { get createServer () { return require('node:http2').createServer }, get createSecureServer () { return require('node:http2').createSecureServer } }",
+  },
+];
+
+/**
+ * esbuild plugin over the bundled files under node_modules: the LAZY replacements, and a file that
+ * uses `__dirname` or `__filename` gets its own, pointing at where the file is in node_modules
+ * (relative to the bundle, so a moved checkout still works), instead of the bundle's.
+ * @fastify/swagger-ui reads its logo and serves its static folder this way.
+ */
+const nodeModules = {
+  name: 'node-modules',
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
-      const contents = readFileSync(args.path, 'utf8');
-      if (!/\b__(dirname|filename)\b/.test(contents)) return undefined;
-      const fromBundle = (path) => JSON.stringify(relative(dirname(BUNDLE), path));
-      // `var` inside the module's own function scope (esbuild wraps each CommonJS file in one).
-      const prelude =
-        `var __dirname = require('node:path').join(__startBundleDir, ${fromBundle(dirname(args.path))});` +
-        ` var __filename = require('node:path').join(__startBundleDir, ${fromBundle(args.path)});\n`;
-      return { contents: prelude + contents, loader: 'js', resolveDir: dirname(args.path) };
+      let contents = readFileSync(args.path, 'utf8');
+      let changed = false;
+      for (const lazy of LAZY) {
+        if (lazy.file.test(args.path) && contents.includes(lazy.from)) {
+          contents = contents.replace(lazy.from, lazy.to);
+          changed = true;
+        }
+      }
+      if (/\b__(dirname|filename)\b/.test(contents)) {
+        const fromBundle = (path) => JSON.stringify(relative(dirname(BUNDLE), path));
+        // `var` inside the module's own function scope (esbuild wraps each CommonJS file in one).
+        contents =
+          `var __dirname = require('node:path').join(__startBundleDir, ${fromBundle(dirname(args.path))});` +
+          ` var __filename = require('node:path').join(__startBundleDir, ${fromBundle(args.path)});\n` +
+          contents;
+        changed = true;
+      }
+      return changed ? { contents, loader: 'js', resolveDir: dirname(args.path) } : undefined;
     });
   },
 };
@@ -147,7 +170,7 @@ async function bundle() {
       format: 'cjs',
       target: 'node20',
       external,
-      plugins: [ownDirname],
+      plugins: [nodeModules],
       sourcemap: 'linked',
       // No comments or indentation: 4.2 → 2.5 MB for V8 to scan, and no comment's non-ASCII
       // character making the whole source a two-byte string (reading it took ~100 ms). Names are
@@ -277,6 +300,8 @@ async function warmCodeCache() {
   if (readCodeCache(readBundle().key) !== undefined) return;
   const condition = readdirSync(join(ROOT, 'db', 'content')).find((name) => name.endsWith('.yaml') && !name.startsWith('_'))?.replace(/\.yaml$/, '');
   if (condition === undefined) return;
+  // Imported here: every other start would load child_process for nothing.
+  const { spawn } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'start-warm-'));
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
     cwd: ROOT,
