@@ -9,7 +9,8 @@
  * CommonJS modules was a third of the start-up (compiling each, the ES-module lexer scanning each
  * for its exports, stat and package.json lookups to resolve each require). Packages that read
  * files of their own at run time (@fastify/swagger-ui: its logo and static assets) are bundled
- * with `__dirname` pointed back at their folder in node_modules.
+ * with `__dirname` pointed back at their folder in node_modules (`nodeModules` below, which also
+ * makes Fastify's unused node:http2 lazy).
  *
  * It is CommonJS so that it can be compiled through `vm.Script`, which takes and produces V8 code
  * caches on Node 20 (the ES-module loader cannot; `module.enableCompileCache` is Node 22). The
@@ -22,11 +23,12 @@
  * Start-up to the first response at 1,000 conditions: README, Performance ("Start-up, third
  * round").
  *
- * The bundle is made by `npm install` (the `prepare` script) and again here whenever a file it is
- * built from is newer than it, so an edited checkout never runs stale code.
+ * The bundle is made by `npm install` (the `prepare` script, which also writes the code cache:
+ * warmCodeCache below) and again here whenever a file it is built from is newer than it (the
+ * lockfiles: changed in content), so an edited checkout never runs stale code.
  *
  *   node src/start.mjs             start (rebuilding first when stale)
- *   node src/start.mjs --prepare   only bring the bundle up to date (`npm install` runs this)
+ *   node src/start.mjs --prepare   only bring the bundle and its code cache up to date (`npm install` runs this)
  *
  * Stack traces point into the bundle; NODE_OPTIONS=--enable-source-maps maps them to src/ (a
  * linked source map is written beside it, not loaded by default: parsing it costs start-up time;
