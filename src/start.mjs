@@ -291,6 +291,16 @@ function runBundle() {
 }
 
 /**
+ * The node options `npm start` runs this file with (package.json's script, e.g.
+ * --heap-growing-percent): the warm-up must run under the same V8 flags, since V8 refuses a cache
+ * made under others.
+ */
+function startNodeOptions() {
+  const words = String(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts?.start ?? '').trim().split(/\s+/);
+  return words[0] === 'node' ? words.slice(1).filter((word) => word.startsWith('-')) : [];
+}
+
+/**
  * `--prepare` (npm install) also leaves a code cache, so that the first `npm start` of a fresh
  * clone, which builds its database as well, does not compile everything from source: it starts
  * the bundle once, as `npm start` would, on a throwaway database built from the content files
@@ -305,7 +315,7 @@ async function warmCodeCache() {
   // Imported here: every other start would load child_process for nothing.
   const { spawn } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'start-warm-'));
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+  const child = spawn(process.execPath, [...startNodeOptions(), fileURLToPath(import.meta.url)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATABASE_PATH: join(dir, 'kb.sqlite'), LOG_LEVEL: 'info', BUILD_ON_START: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -23,6 +23,11 @@ const run = promisify(execFile);
 let project: string;
 let cache: string;
 const DOCUMENT = '/v1/conditions/calciphylaxis';
+/** `npm start`'s node options (package.json): the code cache is valid only under the same V8 flags. */
+const START_OPTIONS = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .trim()
+  .split(/\s+/)
+  .filter((word) => word.startsWith('-'));
 
 beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'kb-start-'));
@@ -48,7 +53,7 @@ const identity = (path: string) => (existsSync(path) ? `${statSync(path).ino}@${
 /** `npm start` in the copy, one request for the document, stopped; the cache's identity before and after. */
 async function startAndRequest(): Promise<{ before: string; after: string; documentStatus: number }> {
   const before = identity(cache);
-  const server = await startServer({ args: ['src/start.mjs'], cwd: project, env: { DATABASE_PATH: join(project, 'data', 'kb.sqlite'), MAX_EVENT_LOOP_DELAY_MS: '0' }, startTimeoutMs: 60_000 });
+  const server = await startServer({ args: [...START_OPTIONS, 'src/start.mjs'], cwd: project, env: { DATABASE_PATH: join(project, 'data', 'kb.sqlite'), MAX_EVENT_LOOP_DELAY_MS: '0' }, startTimeoutMs: 60_000 });
   try {
     const documentStatus = await status(server.base + DOCUMENT);
     // A new cache is written on the turn after the first response: wait for it when one is due,
