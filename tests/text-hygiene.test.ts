@@ -36,8 +36,21 @@ describe('textProblems', () => {
     expect(textProblems(['a\tb\nc', 'pain 😖 at night', 'שלום\u200f world', 'カルシフィラキシス', 'x\u200e'])).toEqual([]);
   });
 
+  it('finds a forbidden character in a field name, and every problem of a value that has several', () => {
+    expect(textProblems({ ok: 'fine', 'bad\u0007key': 'x' })).toMatchObject([{ path: '/bad\u0007key', message: expect.stringMatching(/^field name contains the control character U\+0007/) }]);
+    expect(textProblems(['😖 fine', { a: 'x\u202ey', b: ['ok', '\udfff'] }]).map((p) => p.path)).toEqual(['/1/a', '/1/b/1']);
+  });
+
   it('normalizes strings (and keys) to NFC, leaving other values alone', () => {
     expect(normalizeText({ 'cafe\u0301': ['e\u0301', 1, null, true], n: 2 })).toEqual({ café: ['é', 1, null, true], n: 2 });
+  });
+
+  it('keeps the order of keys, a later key that normalizes to an earlier one winning, and `__proto__` as an own key', () => {
+    expect(Object.entries(normalizeText({ b: 1, 'cafe\u0301': 2, a: 3, café: 4 }))).toEqual([['b', 1], ['café', 4], ['a', 3]]);
+    const parsed = normalizeText(JSON.parse('{"__proto__": {"polluted": true}, "x": "e\u0301"}') as Record<string, unknown>);
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'x']);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(parsed.x).toBe('é');
   });
 });
 
