@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFromContent } from '../src/content/build.js';
-import { datasetVersionOf } from '../src/repositories/rows.js';
+import { canonicalJson, canonicalJsonByReplacer, datasetVersionOf } from '../src/repositories/rows.js';
 import { loadContent } from '../src/content/load.js';
 import { createContentRepository } from '../src/repositories/content.js';
 import { CONTENT_DIR } from '../src/paths.js';
@@ -44,5 +44,20 @@ describe('dataset version', () => {
     const stored = loaded.map((c) => repo.get(c.id));
     expect(loaded.flatMap((c, i) => orderMismatches(c, stored[i], c.id))).toEqual([]);
     expect(datasetVersionOf(stored.filter((c) => c !== undefined))).toBe(datasetVersionOf(loaded));
+  });
+
+  it('hashes canonical JSON written directly, the same string as JSON.stringify with a sorting replacer', () => {
+    for (const c of loadContent(CONTENT_DIR)) expect(canonicalJson(c.content)).toBe(canonicalJsonByReplacer(c.content));
+    const odd: unknown[] = [
+      { b: 1, a: [3, { d: null, c: 'x' }], '10': 'ten', '2': 'two', '01': 'zero-one', '4294967295': 'not an index', 'é': 1, e: 2, E: 3 },
+      { u: undefined, f: () => 1, n: Number.NaN, i: Number.POSITIVE_INFINITY, z: -0, nested: [undefined, () => 1, { y: undefined }] },
+      JSON.parse('{"__proto__": {"b": 1, "a": 2}, "x": "\\u2028"}'),
+      { when: new Date(0), list: [new Date(1)] },
+      [],
+      {},
+      'text',
+      42,
+    ];
+    for (const value of odd) expect(canonicalJson(value)).toBe(canonicalJsonByReplacer(value));
   });
 });

@@ -52,6 +52,18 @@ describe('textProblems', () => {
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(parsed.x).toBe('é');
   });
+
+  it('returns a value that is NFC throughout as itself, and copies only the objects and arrays on the way to a change', () => {
+    const clean = { a: ['x', { b: 'café' }], c: { d: 1 } };
+    expect(normalizeText(clean)).toBe(clean);
+    const mixed = { a: ['x', { b: 'cafe\u0301' }], c: { d: 1 } };
+    const out = normalizeText(mixed);
+    expect(out).toEqual({ a: ['x', { b: 'café' }], c: { d: 1 } });
+    expect(out).not.toBe(mixed);
+    expect(out.a).not.toBe(mixed.a);
+    expect(out.c).toBe(mixed.c);
+    expect(mixed.a[1]).toEqual({ b: 'cafe\u0301' });
+  });
 });
 
 describe('kb validate', () => {
