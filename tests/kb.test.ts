@@ -119,6 +119,20 @@ describe('kb build', () => {
     expect(buildFromContent(contentDir, dbPath).datasetVersion).not.toBe(a);
   });
 
+  it("leaves FTS5's settings at their defaults (the build's larger term buffer is for the build only)", () => {
+    buildFromContent(contentDir, dbPath);
+    const db = openDatabase(dbPath, { readonly: true });
+    try {
+      expect(db.prepare<[], { k: string; v: unknown }>('SELECT k, v FROM search_index_config ORDER BY k').all()).toEqual([{ k: 'version', v: 4 }]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      // And the index written with it answers.
+      const found = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM search_index WHERE search_index MATCH 'calciphylaxis'").get()?.n;
+      expect(found).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('replaces an existing database atomically with the new content', () => {
     buildFromContent(contentDir, dbPath);
     edit('name: Calciphylaxis\n', 'name: Calciphylaxis (edited)\n');

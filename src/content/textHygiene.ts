@@ -65,6 +65,7 @@ export function textProblem(text: string): string | undefined {
  * Every code unit `textProblem` may refuse: the controls, the bidi set and every surrogate (a
  * well-formed pair matches too; `textProblem` then decides). A string without one is clean.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const SUSPECT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
 
 /** Whether some string or key in `value` has a code unit worth a closer look (no paths built, nothing allocated). */
@@ -105,8 +106,8 @@ function problemsAt(value: unknown, path: string): TextProblem[] {
   return [];
 }
 
-/** ASCII text is NFC already: only the rest is handed to ICU. */
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Printable ASCII text (with tabs and line breaks) is NFC already: only the rest is handed to ICU. */
+const NON_ASCII = /[^\x20-\x7e\t\n\r]/;
 const nfc = (text: string) => (NON_ASCII.test(text) ? text.normalize('NFC') : text);
 
 /**
