@@ -6,7 +6,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { CONTENT_DIR, PROJECT_ROOT } from '../paths.js';
-import { loadConfig } from '../config.js';
 import { ContentError, formatProblem, loadContent } from '../content/load.js';
 import { contentWarnings } from '../content/validate.js';
 import { buildDatabase } from '../content/build.js';
@@ -43,7 +42,8 @@ const { positionals, values } = parseArgs({
 
 const contentDir = resolve(values.content ?? CONTENT_DIR);
 // The database of the server's own configuration (DATABASE_PATH, read and checked in config.ts) unless --db names one.
-const dbPath = (): string => (values.db === undefined ? loadConfig().databasePath : resolve(values.db));
+// Imported only then: the configuration schema (env-schema compiling it with Ajv) is ~0.3 s of start-up.
+const dbPath = async (): Promise<string> => (values.db === undefined ? (await import('../config.js')).loadConfig().databasePath : resolve(values.db));
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
@@ -55,12 +55,12 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'build': {
-      const r = buildDatabase(loadContent(contentDir), dbPath(), new Date(), loadVocabulary(contentDir));
+      const r = buildDatabase(loadContent(contentDir), await dbPath(), new Date(), loadVocabulary(contentDir));
       console.log(`built ${r.path}: ${r.conditions} condition(s), ${r.statements} statements, ${r.statistics} statistics, ${r.sources} sources (dataset ${r.datasetVersion})`);
       return 0;
     }
     case 'export': {
-      const db = openDatabase(dbPath(), { readonly: true });
+      const db = openDatabase(await dbPath(), { readonly: true });
       try {
         for (const path of exportCorpus(db, resolve(values.out ?? contentDir))) console.log(`wrote ${path}`);
       } finally {
@@ -69,7 +69,7 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'stats': {
-      const db = openDatabase(dbPath(), { readonly: true });
+      const db = openDatabase(await dbPath(), { readonly: true });
       try {
         console.log(JSON.stringify(createMetaRepository(db).get(), null, 2));
       } finally {
@@ -85,7 +85,7 @@ async function main(command: string | undefined): Promise<number> {
     }
     case 'keys': {
       const { keysCommand, UsageError } = await import('./keys.js');
-      const db = openDatabase(dbPath());
+      const db = openDatabase(await dbPath());
       try {
         // Keys live in tables a database built before curation lacks: migrate first.
         applyMigrations(db);
@@ -105,9 +105,10 @@ async function main(command: string | undefined): Promise<number> {
         return 2;
       }
       const { backupDatabase } = await import('../db/backup.js');
-      const r = await backupDatabase(dbPath(), destination);
+      const source = await dbPath();
+      const r = await backupDatabase(source, destination);
       const counts = Object.entries(r.counts).map(([table, n]) => `${table} ${n}`).join(', ');
-      console.log(`backed up ${dbPath()} to ${r.path}: ${r.bytes} bytes (${r.pages} pages), integrity_check ok\n${counts}`);
+      console.log(`backed up ${source} to ${r.path}: ${r.bytes} bytes (${r.pages} pages), integrity_check ok\n${counts}`);
       return 0;
     }
     default:
