@@ -42,7 +42,7 @@ const { positionals, values } = parseArgs({
 
 const contentDir = resolve(values.content ?? CONTENT_DIR);
 // The database of the server's own configuration (DATABASE_PATH, read and checked in config.ts) unless --db names one.
-// Imported only then: the configuration schema (env-schema compiling it with Ajv) is ~0.3 s of start-up.
+// Imported only then: the configuration module (Ajv compiling its schema) is a few hundred ms of start-up.
 const dbPath = async (): Promise<string> => (values.db === undefined ? (await import('../config.js')).loadConfig().databasePath : resolve(values.db));
 
 async function main(command: string | undefined): Promise<number> {
