@@ -7,6 +7,7 @@
  * one atomic, citable fact with a stable id. Section-specific attributes are nullable columns
  * rather than one table per section, so that facts, search and citations treat all sections alike.
  */
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, real, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 // Types only (erased at run time, so drizzle-kit loads this file alone): the row types that
 // `$inferSelect` / `$inferInsert` give carry the content schema's enums instead of plain strings.
@@ -179,7 +180,15 @@ export const statistics = sqliteTable(
     /** Bumped by every curated write of this statistic; 1 after a build. */
     version: integer('version').notNull().default(1),
   },
-  (t) => [index('statistics_measure').on(t.measure), index('statistics_condition').on(t.conditionId, t.position)],
+  (t) => [
+    index('statistics_measure').on(t.measure),
+    index('statistics_condition').on(t.conditionId, t.position),
+    // SQLite checks these foreign keys whenever a statement or source row is deleted (a curated
+    // write replaces a changed entity's row): without an index each check scans every statistic.
+    // Partial where most figures have none: `treatment_id = ?` implies the condition.
+    index('statistics_treatment').on(t.treatmentId).where(sql`${t.treatmentId} IS NOT NULL`),
+    index('statistics_primary_source').on(t.primarySourceId),
+  ],
 );
 
 export const relatedConditions = sqliteTable(

@@ -36,6 +36,16 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
   const conditionFile = new Map<string, string>();
   const entityAt = new Map<string, string>(); // id -> "file:path" of its first definition
   const sourceAt = new Map<string, string>();
+  // The sources of conditions left unchecked, by id: their location is spelled out only for a
+  // duplicate (a write checks one condition against ~15 sources each of all the others).
+  const sourceIn = new Map<string, Input>();
+  const sourceLocation = (id: string): string | undefined => {
+    const at = sourceAt.get(id);
+    if (at !== undefined) return at;
+    const o = sourceIn.get(id);
+    return o && `${o.file}:/sources/${o.content.sources.findIndex((s) => s.id === id)}`;
+  };
+  const isSource = (id: string) => sourceAt.has(id) || sourceIn.has(id);
   const treatmentIds = new Set<string>();
   const others = new Map<string, Input>();
   const owner = (id: string) => others.get(id.slice(0, id.indexOf('.')));
@@ -55,8 +65,9 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
       // Already valid: only what it defines matters to the checked conditions. Its statement and
       // statistic ids start with its own id, so they are looked up there (definedElsewhere).
       conditionFile.set(c.id, file);
-      others.set(c.id, { file, content: c });
-      c.sources.forEach((s, i) => sourceAt.set(s.id, `${file}:/sources/${i}`));
+      const other = { file, content: c };
+      others.set(c.id, other);
+      for (const s of c.sources) sourceIn.set(s.id, other);
       continue;
     }
     // Lone surrogates, control and bidi characters, in any string (textHygiene.ts).
@@ -71,7 +82,7 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
 
     c.sources.forEach((s, i) => {
       const at = `${file}:/sources/${i}`;
-      if (sourceAt.has(s.id)) problems.push({ file, path: `/sources/${i}/id`, message: `duplicate source id "${s.id}" (first defined at ${sourceAt.get(s.id)})` });
+      if (isSource(s.id)) problems.push({ file, path: `/sources/${i}/id`, message: `duplicate source id "${s.id}" (first defined at ${sourceLocation(s.id)})` });
       else sourceAt.set(s.id, at);
     });
 
@@ -97,7 +108,7 @@ export function referentialProblems(corpus: Input[], only?: ReadonlySet<string>)
       list.forEach((entry, i) => {
         const { id } = citationRef(entry);
         // A locator lives inside its citation, so it can only ever point at a work the item cites.
-        if (!sourceAt.has(id)) problems.push({ file, path: `${path}/${i}`, message: `unknown source id "${id}"` });
+        if (!isSource(id)) problems.push({ file, path: `${path}/${i}`, message: `unknown source id "${id}"` });
         if (seen.has(id)) problems.push({ file, path: `${path}/${i}`, message: `source "${id}" is cited twice by this item` });
         seen.add(id);
       });
