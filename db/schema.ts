@@ -12,6 +12,7 @@ import { sqliteTable, text, integer, real, blob, primaryKey, index, uniqueIndex 
 // Types only (erased at run time, so drizzle-kit loads this file alone): the row types that
 // `$inferSelect` / `$inferInsert` give carry the content schema's enums instead of plain strings.
 import type { ChangeAction, Confidence, ConditionContent, EntityType, SourceContent, StatementSectionKey, StatisticContent } from '../src/content/schema.js';
+import type { BuiltEncoding } from '../src/repositories/builtContents.js';
 
 type Code = ConditionContent['codes'][number];
 type Treatment = ConditionContent['treatments'][number];
@@ -280,14 +281,16 @@ export const revisions = sqliteTable(
 );
 
 /**
- * The contents the build created, per condition: raw DEFLATE (node:zlib) of a JSON object mapping
- * `"<entityType> <entityId>"` to the entity's content in the shape a write body takes, exactly what
- * its `create` revision would hold in `after`. Written once by `kb build`, never changed, and kept
+ * The contents the build created, per condition: a JSON object mapping `"<entityType> <entityId>"`
+ * to the entity's content in the shape a write body takes, exactly what its `create` revision
+ * would hold in `after`, compressed as `encoding` says (src/repositories/builtContents.ts: Brotli
+ * since migration 0011, raw DEFLATE before). Written once by `kb build`, never changed, and kept
  * when the condition is deleted (no foreign key): history outlives content.
  */
 export const builtContents = sqliteTable('built_contents', {
   conditionId: text('condition_id').primaryKey(),
   body: blob('body', { mode: 'buffer' }).notNull(),
+  encoding: text('encoding').$type<BuiltEncoding>().notNull().default('deflate-raw'),
 });
 
 /**

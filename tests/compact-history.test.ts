@@ -5,9 +5,10 @@
  * database built the new way answer the change feed and every revision endpoint with the same
  * bytes, before and after curated writes.
  */
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, deflateRawSync } from 'node:zlib';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
@@ -74,6 +75,27 @@ function buildTheOldWay(path: string): void {
   }
 }
 
+/**
+ * What a database built before migration 0011 holds: every `built_contents` body raw DEFLATE at
+ * level 3 (that build's writer) and no `encoding` column, with 0011 not yet applied. Made from a
+ * database built today, so its contents are the same ones.
+ */
+function asBuiltBefore0011(from: string, path: string): void {
+  copyFileSync(from, path);
+  const db = openDatabase(path);
+  try {
+    db.transaction(() => {
+      const rows = db.prepare<[], { condition_id: string; body: Buffer }>('SELECT condition_id, body FROM built_contents').all();
+      db.exec('ALTER TABLE built_contents DROP COLUMN encoding');
+      const update = db.prepare<[Buffer, string]>('UPDATE built_contents SET body = ? WHERE condition_id = ?');
+      for (const r of rows) update.run(deflateRawSync(brotliDecompressSync(r.body), { level: 3 }), r.condition_id);
+      db.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 interface Side {
   app: App;
   key: string;
@@ -97,19 +119,23 @@ async function serve(path: string): Promise<Side> {
 
 let oldSide: Side;
 let newSide: Side;
+let deflateSide: Side;
 
 beforeAll(async () => {
   const oldPath = join(dir, 'old.sqlite');
   const newPath = join(dir, 'new.sqlite');
   buildTheOldWay(oldPath);
   buildDatabase(corpus, newPath, BUILT_AT, vocabulary);
+  asBuiltBefore0011(newPath, join(dir, 'deflate.sqlite'));
   oldSide = await serve(oldPath);
   newSide = await serve(newPath);
+  deflateSide = await serve(join(dir, 'deflate.sqlite'));
 }, 120_000);
 
 afterAll(async () => {
   await oldSide.app.close();
   await newSide.app.close();
+  await deflateSide.app.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -153,6 +179,28 @@ const maskActors = (body: string, side: Side) =>
     .split(side.key.slice(3, 15))
     .join('<actor>')
     .replace(/"at":"(?!2026-11-30T12:00:00\.000Z)[^"]*"/g, '"at":"<time>"');
+
+// Before the curated writes below, which only the old and new sides receive.
+describe('migration 0011: Brotli bodies, and raw DEFLATE ones from before it', () => {
+  it('the build stores each condition’s contents as Brotli, smaller than their JSON', () => {
+    const rows = newSide.app.db.prepare<[], { body: Buffer; encoding: string }>('SELECT body, encoding FROM built_contents').all();
+    expect(rows).toHaveLength(corpus.length);
+    for (const r of rows) {
+      expect(r.encoding).toBe('br');
+      const json = brotliDecompressSync(r.body);
+      expect(JSON.parse(json.toString('utf8'))).toEqual(expect.any(Object));
+      expect(r.body.length).toBeLessThan(json.length / 3);
+    }
+  });
+
+  it('a database built before it is migrated to say raw DEFLATE and answers with the same bytes', async () => {
+    const db = deflateSide.app.db;
+    expect(db.prepare<[], { encoding: string; n: number }>('SELECT encoding, count(*) AS n FROM built_contents GROUP BY encoding').all()).toEqual([{ encoding: 'deflate-raw', n: corpus.length }]);
+    // The first page alone is built entries only, so this reads every condition's body.
+    expect(await feedBytes(deflateSide.app)).toEqual(await feedBytes(newSide.app));
+    expect(await revisionBytes(deflateSide.app)).toEqual(await revisionBytes(newSide.app));
+  });
+});
 
 describe('migration 0007 and the compact build history', () => {
   it('stores the build’s contents once per condition and no revision of the build holds one', () => {

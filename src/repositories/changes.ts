@@ -5,10 +5,10 @@
  * transactions and AUTOINCREMENT never reuses a seq, so committed seqs only ever grow: a reader
  * that remembers the last seq it saw never misses or repeats an event.
  */
-import { inflateRawSync } from 'node:zlib';
 import type { Sqlite } from '../db/connection.js';
 import type { ChangeAction, EntityType } from '../content/schema.js';
 import { builtContentKey } from './rows.js';
+import { decodeBuiltContents, type BuiltEncoding } from './builtContents.js';
 
 export type { ChangeAction };
 // Appending revisions and changes is row writing: it lives with the other row writers.
@@ -109,14 +109,14 @@ export function createChangesRepository(db: Sqlite) {
        (c.affects IS NULL AND r.after IS NULL AND r.action = 'create' AND r.actor_key_id IS NULL) AS in_built
      FROM changes c LEFT JOIN revisions r ON r.seq = c.seq WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
-  const builtBody = db.prepare<[string], { body: Buffer }>('SELECT body FROM built_contents WHERE condition_id = ?');
+  const builtBody = db.prepare<[string], { body: Buffer; encoding: BuiltEncoding }>('SELECT body, encoding FROM built_contents WHERE condition_id = ?');
   // Written once by the build and never changed, so what was read stays true for this database.
   const built = new Map<string, Record<string, unknown>>();
   function builtContent(conditionId: string, entityType: EntityType, entityId: string): unknown {
     let contents = built.get(conditionId);
     if (contents === undefined) {
       const row = builtBody.get(conditionId);
-      contents = row ? (JSON.parse(inflateRawSync(row.body).toString('utf8')) as Record<string, unknown>) : {};
+      contents = row ? decodeBuiltContents(row.body, row.encoding) : {};
       built.set(conditionId, contents);
       for (const key of built.keys()) if (built.size > BUILT_CACHE) built.delete(key);
     }
