@@ -296,7 +296,7 @@ function spaceOf(db: string): CorpusResult['space'] {
 /** `kb build` as a user runs it (`npm run kb -- build`), timed from spawn to exit. */
 function kbBuild(contentDir: string, db: string): number {
   const t0 = performance.now();
-  execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/kb.ts', 'build', '--content', contentDir, '--db', db], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['src/kb.mjs', 'build', '--content', contentDir, '--db', db], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   return (performance.now() - t0) / 1000;
 }
 

@@ -50,6 +50,13 @@ import { Script } from 'node:vm';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 export const BUNDLE = join(ROOT, 'dist', 'start', 'server.cjs');
 export const CODE_CACHE = `${BUNDLE}.cache`;
+/**
+ * Bundled with the server, in the same esbuild run: the `kb` command (src/kb.mjs runs it) and
+ * the worker thread its build reads files in (src/content/parallelBuild.ts finds it beside kb).
+ * tsx took ~1.5 s to start `kb` from source, a tenth of a build at 1,000 conditions.
+ */
+export const KB_BUNDLE = join(ROOT, 'dist', 'start', 'kb.cjs');
+const ENTRIES = { server: join('src', 'server.ts'), kb: join('src', 'cli', 'kb.ts'), 'build-worker': join('src', 'content', 'buildWorker.ts') };
 
 /**
  * Left in node_modules: better-sqlite3 finds its native addon relative to its own files.
@@ -91,6 +98,8 @@ function newestInput() {
 function isFresh() {
   const st = statSync(BUNDLE, { throwIfNoEntry: false });
   if (st === undefined || st.mtimeMs < newestInput()) return false;
+  // A bundle made before kb was bundled with it.
+  if (Object.keys(ENTRIES).some((name) => !existsSync(join(dirname(BUNDLE), `${name}.cjs`)))) return false;
   const newer = LOCKFILES.filter((p) => (statSync(join(ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? 0) > st.mtimeMs);
   if (newer.length === 0) return true;
   let recorded;
@@ -165,8 +174,9 @@ async function bundle() {
   const lockHashes = JSON.stringify(Object.fromEntries(LOCKFILES.map((p) => [p, hashOf(p)])));
   try {
     await esbuild.build({
-      entryPoints: [join(ROOT, 'src', 'server.ts')],
-      outfile: join(temp, 'server.cjs'),
+      entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(ROOT, path)])),
+      outdir: temp,
+      outExtension: { '.js': '.cjs' },
       bundle: true,
       platform: 'node',
       format: 'cjs',
@@ -185,10 +195,14 @@ async function bundle() {
       banner: { js: "var __startBundleDir = __dirname; var __startBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     });
     writeFileSync(join(temp, 'inputs.json'), lockHashes);
-    renameSync(join(temp, 'server.cjs.map'), `${BUNDLE}.map`);
-    if (existsSync(join(temp, 'server.cjs.LEGAL.txt'))) renameSync(join(temp, 'server.cjs.LEGAL.txt'), `${BUNDLE}.LEGAL.txt`);
-    renameSync(join(temp, 'inputs.json'), INPUT_HASHES);
-    renameSync(join(temp, 'server.cjs'), BUNDLE);
+    // The server last: its mtime is what says the bundles are fresh.
+    for (const name of [...Object.keys(ENTRIES).filter((n) => n !== 'server'), 'server']) {
+      const file = join(dirname(BUNDLE), `${name}.cjs`);
+      renameSync(join(temp, `${name}.cjs.map`), `${file}.map`);
+      if (existsSync(join(temp, `${name}.cjs.LEGAL.txt`))) renameSync(join(temp, `${name}.cjs.LEGAL.txt`), `${file}.LEGAL.txt`);
+      if (name === 'server') renameSync(join(temp, 'inputs.json'), INPUT_HASHES);
+      renameSync(join(temp, `${name}.cjs`), file);
+    }
     // The cache names the bundle it was made from, so a stale one is never used; removing it
     // also keeps dist/start from holding a file that can no longer be used.
     rmSync(CODE_CACHE, { force: true });
@@ -352,15 +366,22 @@ async function warmCodeCache() {
   }
 }
 
+/** Rebuilds the bundles when a file they are made from changed (src/kb.mjs calls it too). */
+export async function ensureBundle() {
+  if (!isFresh()) await bundle();
+}
+
 const prepareOnly = process.argv.includes('--prepare');
+// Run as `node src/start.mjs` or by npm install's `prepare`; imported by src/kb.mjs, it only exports.
+const isEntry = prepareOnly || process.argv[1] === fileURLToPath(import.meta.url);
 if (!existsSync(join(ROOT, 'src', 'server.ts'))) {
   // `npm ci` in the Dockerfile's build stage runs before the sources are copied in.
-  if (!prepareOnly) throw new Error('src/server.ts is missing');
-} else {
-  if (!isFresh()) await bundle();
+  if (isEntry && !prepareOnly) throw new Error('src/server.ts is missing');
+} else if (isEntry) {
+  await ensureBundle();
   if (prepareOnly && !process.sourceMapsEnabled) await warmCodeCache();
 }
-if (!prepareOnly) {
+if (isEntry && !prepareOnly) {
   // With source maps on, Node maps stack traces only for files its own loader read.
   if (process.sourceMapsEnabled) createRequire(import.meta.url)(BUNDLE);
   else runBundle();

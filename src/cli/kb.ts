@@ -8,8 +8,7 @@ import { resolve } from 'node:path';
 import { CONTENT_DIR, PROJECT_ROOT } from '../paths.js';
 import { ContentError, formatProblem, loadContent } from '../content/load.js';
 import { contentWarnings } from '../content/validate.js';
-import { buildDatabase } from '../content/build.js';
-import { loadVocabulary } from '../retrieval/vocabulary.js';
+import { buildFromContentInParallel } from '../content/parallelBuild.js';
 import { exportCorpus } from '../content/export.js';
 import { applyMigrations, openDatabase } from '../db/connection.js';
 import { createMetaRepository } from '../repositories/meta.js';
@@ -55,7 +54,7 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'build': {
-      const r = buildDatabase(loadContent(contentDir), await dbPath(), new Date(), loadVocabulary(contentDir));
+      const r = buildFromContentInParallel(contentDir, await dbPath());
       console.log(`built ${r.path}: ${r.conditions} condition(s), ${r.statements} statements, ${r.statistics} statistics, ${r.sources} sources (dataset ${r.datasetVersion})`);
       return 0;
     }
@@ -117,14 +116,18 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main(positionals[0]);
-} catch (err) {
-  if (err instanceof ContentError) {
-    for (const p of err.problems) console.error(formatProblem(p));
-    console.error(`${err.problems.length} problem(s); nothing was built`);
-  } else {
-    console.error(err instanceof Error ? err.message : err);
-  }
-  process.exitCode = 1;
-}
+// Not top-level await: the `kb` bundle (src/kb.mjs) is CommonJS, like the server's.
+main(positionals[0]).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ContentError) {
+      for (const p of err.problems) console.error(formatProblem(p));
+      console.error(`${err.problems.length} problem(s); nothing was built`);
+    } else {
+      console.error(err instanceof Error ? err.message : err);
+    }
+    process.exitCode = 1;
+  },
+);

@@ -11,7 +11,7 @@ import { applyMigrations, openDatabase, toDrizzle, type Sqlite } from '../db/con
 import { STATEMENT_SECTIONS, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
-import { createBuildHistoryWriter, createRowWriter, datasetVersionOf, entitiesOf } from '../repositories/rows.js';
+import { createBuildHistoryWriter, createRowWriter, datasetVersionOf, entitiesOf, rememberConditionHash, type HistoryEvent } from '../repositories/rows.js';
 import { EMPTY_VOCABULARY, loadVocabulary, type Vocabulary } from '../retrieval/vocabulary.js';
 
 export interface BuildResult {
@@ -24,14 +24,16 @@ export interface BuildResult {
 }
 
 
-/** FTS5's in-memory buffer of pending terms while a build writes its index (see writeCorpus). */
+/** FTS5's in-memory buffer of pending terms while a build writes its index (see inBuildTransaction). */
 const BUILD_FTS_HASH_BYTES = 64 * 2 ** 20;
 
-/** Writes a validated corpus into an open, migrated, empty database in one transaction. */
-export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string, vocabulary: Vocabulary = EMPTY_VOCABULARY): string {
+/**
+ * Runs `write` (the corpus's rows and history) in the build's one transaction, then the meta rows
+ * from what it returns.
+ */
+function inBuildTransaction(sqlite: Sqlite, builtAt: string, write: () => { datasetVersion: string; vocabulary: Vocabulary }): string {
   const db = toDrizzle(sqlite);
-  const datasetVersion = datasetVersionOf(corpus);
-  sqlite.transaction(() => {
+  return sqlite.transaction(() => {
     // FTS5 keeps the terms of uncommitted rows in memory and writes them out as a new segment
     // each time they pass `hashsize` (1 MB by default), merging segments as they pile up: at
     // 1,000 conditions ~3,500 segment writes and their merges, ~1 s of the build. A build writes
@@ -40,11 +42,9 @@ export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt:
     // FTS5's default for every later write (the flush at commit has already been sized).
     // (A bound value is refused here: FTS5 takes its settings as literals.)
     sqlite.exec(`INSERT INTO search_index (search_index, rank) VALUES ('hashsize', ${BUILD_FTS_HASH_BYTES})`);
-    // The rows curated writes produce too: one writer (src/repositories/rows.ts) for both.
-    createRowWriter(sqlite).write(corpus, () => 1);
+    const { datasetVersion, vocabulary } = write();
     const meta = { datasetVersion, builtAt, licence: LICENCE_TEXT, attribution: ATTRIBUTION_TEXT, vocabulary: JSON.stringify(vocabulary) };
     for (const [key, value] of Object.entries(meta)) db.insert(t.meta).values({ key, value }).run();
-    recordBuild(sqlite, corpus, builtAt);
     // Setting it back to 1 MB would leave a row FTS5 never writes itself; the config table is
     // FTS5's own (defensive mode refuses writes to it), so the row goes with defensive mode off
     // for this one statement, on a file nothing else has opened yet.
@@ -54,34 +54,78 @@ export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt:
     } finally {
       sqlite.unsafeMode(false);
     }
+    return datasetVersion;
   })();
-  return datasetVersion;
+}
+
+/** Writes a validated corpus into an open, migrated, empty database in one transaction. */
+export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string, vocabulary: Vocabulary = EMPTY_VOCABULARY): string {
+  return inBuildTransaction(sqlite, builtAt, () => {
+    // The rows curated writes produce too: one writer (src/repositories/rows.ts) for both.
+    createRowWriter(sqlite).write(corpus, () => 1);
+    const record = createBuildHistoryWriter(sqlite);
+    for (const c of corpus) record(c.id, buildEvents(c, builtAt));
+    return { datasetVersion: datasetVersionOf(corpus), vocabulary };
+  });
+}
+
+/** A condition read and prepared by the build's reading worker (src/content/buildWorker.ts). */
+export interface PreparedCondition {
+  content: ConditionContent;
+  /** `conditionHash(content)`. */
+  hash: string;
+  /** `encodeBuiltContents(builtContentsOf(content))`. */
+  body: Uint8Array;
 }
 
 /**
- * A fresh database's history: one `create` per condition, source, statement and statistic (the
- * condition at its content version, the others at version 1), so a client reading the change
- * feed from the start sees the whole state before any curated change.
+ * Writes conditions as they arrive into an open, migrated, empty database in one transaction;
+ * `finish` is given the whole corpus and returns the vocabulary (or throws, rolling all back).
+ * The same rows, table by table and in the same order, as writeCorpus of the same corpus.
  */
-function recordBuild(sqlite: Sqlite, corpus: ConditionContent[], builtAt: string): void {
-  const record = createBuildHistoryWriter(sqlite);
-  for (const c of corpus) {
-    record(
-      c.id,
-      entitiesOf(c).map((e) => ({
-        entityType: e.type,
-        entityId: e.id,
-        conditionId: e.conditionId,
-        action: 'create' as const,
-        version: e.type === 'condition' ? c.version : 1,
-        conditionVersion: c.version,
-        actorKeyId: null,
-        at: builtAt,
-        before: null,
-        after: e.content,
-      })),
-    );
-  }
+export function writeCorpusStream(
+  sqlite: Sqlite,
+  conditions: Iterable<PreparedCondition>,
+  builtAt: string,
+  finish: (corpus: ConditionContent[]) => Vocabulary,
+): { datasetVersion: string; corpus: ConditionContent[] } {
+  const corpus: ConditionContent[] = [];
+  const datasetVersion = inBuildTransaction(sqlite, builtAt, () => {
+    // A statement may cite a source of a condition that has not arrived yet: foreign keys are
+    // checked at the commit instead (the setting ends with the transaction).
+    sqlite.pragma('defer_foreign_keys = ON');
+    const rows = createRowWriter(sqlite);
+    const record = createBuildHistoryWriter(sqlite);
+    for (const { content, hash, body } of conditions) {
+      rememberConditionHash(content, hash);
+      rows.writeCondition(content, () => 1);
+      record(content.id, buildEvents(content, builtAt), body);
+      corpus.push(content);
+    }
+    const vocabulary = finish(corpus);
+    return { datasetVersion: datasetVersionOf(corpus), vocabulary };
+  });
+  return { datasetVersion, corpus };
+}
+
+/**
+ * A fresh database's history of one condition: one `create` per condition, source, statement and
+ * statistic (the condition at its content version, the others at version 1), so a client reading
+ * the change feed from the start sees the whole state before any curated change.
+ */
+function buildEvents(c: ConditionContent, builtAt: string): HistoryEvent[] {
+  return entitiesOf(c).map((e) => ({
+    entityType: e.type,
+    entityId: e.id,
+    conditionId: e.conditionId,
+    action: 'create' as const,
+    version: e.type === 'condition' ? c.version : 1,
+    conditionVersion: c.version,
+    actorKeyId: null,
+    at: builtAt,
+    before: null,
+    after: e.content,
+  }));
 }
 
 function fsyncPath(path: string): void {
@@ -129,19 +173,22 @@ function removeStaleTemps(target: string): void {
   }
 }
 
-export function buildDatabase(corpus: LoadedCondition[], target: string, now: Date = new Date(), vocabulary: Vocabulary = EMPTY_VOCABULARY): BuildResult {
+/**
+ * Makes a database at `target` with `write` (given the open, migrated temp file; returns the
+ * dataset version and the corpus it wrote), checks it, and moves it into place.
+ */
+function buildFile(target: string, write: (sqlite: Sqlite) => { datasetVersion: string; corpus: ConditionContent[] }): BuildResult {
   mkdirSync(dirname(target), { recursive: true });
   removeStaleTemps(target);
   const temp = `${target}.build-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const contents = corpus.map((c) => c.content);
   try {
     const sqlite = openDatabase(temp);
-    let datasetVersion: string;
+    let written: { datasetVersion: string; corpus: ConditionContent[] };
     try {
       // A self-contained file (no -wal beside it) so that the rename moves everything.
       sqlite.pragma('journal_mode = DELETE');
       applyMigrations(sqlite);
-      datasetVersion = writeCorpus(sqlite, contents, now.toISOString(), vocabulary);
+      written = write(sqlite);
       const integrity = sqlite.pragma('integrity_check', { simple: true });
       if (integrity !== 'ok') throw new Error(`integrity_check failed on the new database: ${String(integrity)}`);
     } finally {
@@ -152,17 +199,33 @@ export function buildDatabase(corpus: LoadedCondition[], target: string, now: Da
     for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
     renameSync(temp, target);
     fsyncPath(dirname(target));
+    const { datasetVersion, corpus } = written;
     return {
       path: target,
       datasetVersion,
-      conditions: contents.length,
-      statements: contents.reduce((n, c) => n + STATEMENT_SECTIONS.reduce((m, { key }) => m + c[key].length, 0), 0),
-      statistics: contents.reduce((n, c) => n + c.statistics.length, 0),
-      sources: contents.reduce((n, c) => n + c.sources.length, 0),
+      conditions: corpus.length,
+      statements: corpus.reduce((n, c) => n + STATEMENT_SECTIONS.reduce((m, { key }) => m + c[key].length, 0), 0),
+      statistics: corpus.reduce((n, c) => n + c.statistics.length, 0),
+      sources: corpus.reduce((n, c) => n + c.sources.length, 0),
     };
   } finally {
     for (const suffix of ['', '-journal', '-wal', '-shm']) if (existsSync(temp + suffix)) rmSync(temp + suffix, { force: true });
   }
+}
+
+export function buildDatabase(corpus: LoadedCondition[], target: string, now: Date = new Date(), vocabulary: Vocabulary = EMPTY_VOCABULARY): BuildResult {
+  return buildFile(target, (sqlite) => {
+    const contents = corpus.map((c) => c.content);
+    return { datasetVersion: writeCorpus(sqlite, contents, now.toISOString(), vocabulary), corpus: contents };
+  });
+}
+
+/**
+ * Builds `target` from conditions as they arrive (already validated one by one); `finish` checks
+ * the whole corpus and returns the vocabulary, or throws, and nothing is built.
+ */
+export function buildDatabaseStream(conditions: Iterable<PreparedCondition>, target: string, now: Date, finish: (corpus: ConditionContent[]) => Vocabulary): BuildResult {
+  return buildFile(target, (sqlite) => writeCorpusStream(sqlite, conditions, now.toISOString(), finish));
 }
 
 /** Validates the content folder and builds it into `target`; throws ContentError on bad content. */

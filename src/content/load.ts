@@ -141,31 +141,37 @@ export function parseContentFile(path: string, label = basename(path), fast = tr
   return { file: label, data: normalizeText<unknown>(doc.toJS()), problems: [], lineOf };
 }
 
-/**
- * Loads every content file of `dir`, checks shapes and cross-references, and returns the corpus
- * or throws a ContentError listing every problem found.
- */
-export function loadContent(dir: string, labelBase = process.cwd(), fast = true): LoadedCondition[] {
-  const problems: ContentProblem[] = [];
-  const loaded: LoadedCondition[] = [];
-  const lineOfByFile = new Map<string, (path: string) => number | undefined>();
-  for (const path of listContentFiles(dir)) {
-    const parsed = parseContentFile(path, relative(labelBase, path) || basename(path), fast);
-    lineOfByFile.set(parsed.file, parsed.lineOf);
-    if (parsed.problems.length > 0) {
-      problems.push(...parsed.problems);
-      continue;
-    }
-    if (!checkCondition().Check(parsed.data)) {
-      for (const { path: p, message } of schemaMessages(checkCondition().Errors(parsed.data))) {
-        problems.push({ file: parsed.file, path: p, message, line: parsed.lineOf(p) });
-      }
-      continue;
-    }
-    loaded.push({ file: parsed.file, content: parsed.data });
+/** One condition file read and checked against the schema: its content, or what is wrong with it. */
+export interface CheckedFile {
+  file: string;
+  lineOf: (path: string) => number | undefined;
+  problems: ContentProblem[];
+  content?: ConditionContent;
+}
+
+/** Reads one condition file and checks its shape (the per-file half of loadContent; `kb build` runs it in a worker). */
+export function checkContentFile(path: string, label: string, fast = true): CheckedFile {
+  const parsed = parseContentFile(path, label, fast);
+  if (parsed.problems.length > 0) return { file: parsed.file, lineOf: parsed.lineOf, problems: parsed.problems };
+  if (!checkCondition().Check(parsed.data)) {
+    const problems = schemaMessages(checkCondition().Errors(parsed.data)).map(({ path: p, message }) => ({ file: parsed.file, path: p, message, line: parsed.lineOf(p) }));
+    return { file: parsed.file, lineOf: parsed.lineOf, problems };
   }
-  if (existsSync(join(dir, VOCABULARY_FILE))) {
-    const parsed = parseContentFile(join(dir, VOCABULARY_FILE), relative(labelBase, join(dir, VOCABULARY_FILE)) || VOCABULARY_FILE, fast);
+  return { file: parsed.file, lineOf: parsed.lineOf, problems: [], content: parsed.data };
+}
+
+/** The label a problem in `path` is reported under. */
+export const fileLabel = (path: string, labelBase = process.cwd()): string => relative(labelBase, path) || basename(path);
+
+/**
+ * The checks that need the whole corpus (the corpus-wide half of loadContent): the shared
+ * vocabulary file, and cross-references between conditions.
+ */
+export function corpusProblems(dir: string, loaded: LoadedCondition[], lineOfByFile: ReadonlyMap<string, (path: string) => number | undefined>, labelBase = process.cwd(), fast = true): ContentProblem[] {
+  const problems: ContentProblem[] = [];
+  const vocabularyPath = join(dir, VOCABULARY_FILE);
+  if (existsSync(vocabularyPath)) {
+    const parsed = parseContentFile(vocabularyPath, fileLabel(vocabularyPath, labelBase), fast);
     problems.push(...parsed.problems);
     if (parsed.problems.length === 0) {
       for (const p of vocabularyProblems(parsed.data)) problems.push({ file: parsed.file, path: p.path, message: p.message, line: parsed.lineOf(p.path) });
@@ -176,6 +182,26 @@ export function loadContent(dir: string, labelBase = process.cwd(), fast = true)
       problems.push({ ...p, line: lineOfByFile.get(p.file)?.(p.path) });
     }
   }
+  return problems;
+}
+
+/**
+ * Loads every content file of `dir`, checks shapes and cross-references, and returns the corpus
+ * or throws a ContentError listing every problem found.
+ */
+export function loadContent(dir: string, labelBase = process.cwd(), fast = true): LoadedCondition[] {
+  const problems: ContentProblem[] = [];
+  const loaded: LoadedCondition[] = [];
+  const lineOfByFile = new Map<string, (path: string) => number | undefined>();
+  for (const path of listContentFiles(dir)) {
+    const checked = checkContentFile(path, fileLabel(path, labelBase), fast);
+    lineOfByFile.set(checked.file, checked.lineOf);
+    if (checked.content) loaded.push({ file: checked.file, content: checked.content });
+    else problems.push(...checked.problems);
+  }
+  // The vocabulary is checked whatever the condition files hold; cross-references only when they are all valid.
+  const vocabularyOnly = problems.length > 0;
+  for (const p of corpusProblems(dir, vocabularyOnly ? [] : loaded, lineOfByFile, labelBase, fast)) problems.push(p);
   // Every problem is reported as `yaml` reads the files: the fast path only ever decides that a
   // corpus is valid (the same data, tests/yaml-equivalence.test.ts), never what is wrong with it.
   if (problems.length > 0 && fast) return loadContent(dir, labelBase, false);

@@ -307,6 +307,17 @@ export function createRowWriter(db: Sqlite) {
     });
   }
 
+  function writeHead(c: ConditionContent, version: (type: EntityType, id: string) => number): void {
+    insert.condition(conditionRow(c));
+    c.sources.forEach((x, i) => writeSource(c.id, x, i, version('source', x.id)));
+  }
+
+  function writeBody(c: ConditionContent, version: (type: EntityType, id: string) => number): void {
+    writeOwn(c);
+    for (const { section, item, position } of statementsOf(c)) writeStatement(c.id, section, item, position, version('statement', item.id));
+    c.statistics.forEach((x, i) => writeStatistic(c.id, x, i, version('statistic', x.id)));
+  }
+
   return {
     /**
      * Whole conditions that have no rows yet: every condition row and its sources first (a
@@ -314,15 +325,19 @@ export function createRowWriter(db: Sqlite) {
      * each source, statement and statistic its version (1 in a build).
      */
     write(conditions: ConditionContent[], version: (type: EntityType, id: string) => number): void {
-      for (const c of conditions) {
-        insert.condition(conditionRow(c));
-        c.sources.forEach((x, i) => writeSource(c.id, x, i, version('source', x.id)));
-      }
-      for (const c of conditions) {
-        writeOwn(c);
-        for (const { section, item, position } of statementsOf(c)) writeStatement(c.id, section, item, position, version('statement', item.id));
-        c.statistics.forEach((x, i) => writeStatistic(c.id, x, i, version('statistic', x.id)));
-      }
+      for (const c of conditions) writeHead(c, version);
+      for (const c of conditions) writeBody(c, version);
+    },
+
+    /**
+     * One whole condition that has no rows yet, all of its rows at once. A statement citing a
+     * source of a condition not yet written breaks a foreign key until that condition is: for a
+     * build that writes conditions as they are read, with `PRAGMA defer_foreign_keys` on. Each
+     * table receives its rows in the same order as from `write`.
+     */
+    writeCondition(c: ConditionContent, version: (type: EntityType, id: string) => number): void {
+      writeHead(c, version);
+      writeBody(c, version);
     },
 
     /** Replaces a condition's own fields (name, summary, aliases, codes, summary sources, related links) and sets its version. */
@@ -402,16 +417,24 @@ export function builtContentKey(entityType: EntityType, entityId: string): strin
  */
 export function createBuildHistoryWriter(db: Sqlite) {
   const record = createHistoryWriter(db);
-  const insert = db.prepare<[string, Buffer, BuiltEncoding]>('INSERT INTO built_contents (condition_id, body, encoding) VALUES (?, ?, ?)');
-  return (conditionId: string, events: readonly HistoryEvent[]): void => {
+  const insert = db.prepare<[string, Uint8Array, BuiltEncoding]>('INSERT INTO built_contents (condition_id, body, encoding) VALUES (?, ?, ?)');
+  /** `body`, when given, is `encodeBuiltContents` of the events' contents, made elsewhere (the build's reading worker). */
+  return (conditionId: string, events: readonly HistoryEvent[], body?: Uint8Array): void => {
     const contents: Record<string, unknown> = {};
     for (const e of events) {
       if (e.action !== 'create' || e.actorKeyId !== null || e.before !== null) throw new Error(`the build records creates only, not ${e.action} of ${e.entityId}`);
       record({ ...e, after: null });
-      contents[builtContentKey(e.entityType, e.entityId)] = e.after;
+      if (body === undefined) contents[builtContentKey(e.entityType, e.entityId)] = e.after;
     }
-    insert.run(conditionId, encodeBuiltContents(contents), BUILT_ENCODING);
+    insert.run(conditionId, body ?? encodeBuiltContents(contents), BUILT_ENCODING);
   };
+}
+
+/** A condition's `built_contents` before encoding: each entity's content under its key, in entity order. */
+export function builtContentsOf(c: ConditionContent): Record<string, unknown> {
+  const contents: Record<string, unknown> = {};
+  for (const e of entitiesOf(c)) contents[builtContentKey(e.type, e.id)] = e.content;
+  return contents;
 }
 
 /**
@@ -514,13 +537,18 @@ export { canonicalJsonByReplacer };
  */
 const conditionHashes = new WeakMap<ConditionContent, string>();
 
-function conditionHash(c: ConditionContent): string {
+export function conditionHash(c: ConditionContent): string {
   let h = conditionHashes.get(c);
   if (h === undefined) {
     h = createHash('sha256').update(canonicalJson(c)).digest('hex');
     conditionHashes.set(c, h);
   }
   return h;
+}
+
+/** Takes a condition's hash computed elsewhere (by `conditionHash` of the same content in the build's reading worker). */
+export function rememberConditionHash(c: ConditionContent, hash: string): void {
+  conditionHashes.set(c, hash);
 }
 
 /**
