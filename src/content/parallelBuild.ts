@@ -17,10 +17,15 @@ import { loadVocabulary } from '../retrieval/vocabulary.js';
 
 /**
  * The worker's file: beside the `kb` bundle (dist/start/build-worker.cjs, made with it by
- * src/start.mjs), or from source a loader that registers tsx in the worker first (tsx's
- * `--import` hooks do not reach worker threads on Node 20).
+ * src/start.mjs); beside this module when compiled by tsc (dist/src/content/buildWorker.js); from
+ * source, a loader that registers tsx in the worker first (tsx's `--import` hooks do not reach
+ * worker threads on Node 20).
  */
-export const BUILD_WORKER = import.meta.url.endsWith('.ts') ? new URL('./buildWorker.boot.mjs', import.meta.url) : new URL('./build-worker.cjs', import.meta.url);
+export const BUILD_WORKER = import.meta.url.endsWith('.ts')
+  ? new URL('./buildWorker.boot.mjs', import.meta.url)
+  : import.meta.url.endsWith('.cjs')
+    ? new URL('./build-worker.cjs', import.meta.url)
+    : new URL('./buildWorker.js', import.meta.url);
 
 /** How long the worker may go without a message before the build gives up on it (it posts one per file). */
 const STALL_MS = 60_000;

@@ -262,4 +262,11 @@ describe('production path (the Dockerfile steps in temp folders)', () => {
     const { stdout } = await run(process.execPath, ['dist/src/cli/kb.js', 'validate'], { cwd: runtimeDir, env: { PATH: process.env.PATH ?? '' } });
     expect(stdout).toMatch(/^ok: \d+ condition file\(s\) valid/);
   });
+
+  it('the compiled kb command builds on two threads (its reading worker compiled beside it)', async () => {
+    const db = join(runtimeDir, 'kb-build-check.sqlite');
+    const { stdout } = await run(process.execPath, ['dist/src/cli/kb.js', 'build', '--db', db], { cwd: runtimeDir, env: { PATH: process.env.PATH ?? '' } });
+    expect(stdout).toMatch(/^built .*kb-build-check\.sqlite: \d+ condition\(s\)/);
+    expect(existsSync(db)).toBe(true);
+  });
 });

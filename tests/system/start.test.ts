@@ -147,4 +147,14 @@ describe('npm start and its code cache', () => {
     expect(missing.after).not.toBe('missing');
     expect(validCache()).toBe(true);
   });
+
+  it('npm run kb runs kb from its bundle, made by --prepare with the server, and builds on two threads', async () => {
+    for (const file of ['kb.cjs', 'build-worker.cjs']) expect(existsSync(join(project, 'dist', 'start', file))).toBe(true);
+    const db = join(project, 'data', 'kb-check.sqlite');
+    const env = { PATH: process.env.PATH ?? '' };
+    const built = await run(process.execPath, ['src/kb.mjs', 'build', '--db', db], { cwd: project, env, timeout: 60_000 });
+    expect(built.stdout).toMatch(/^built .*kb-check\.sqlite: \d+ condition\(s\)/);
+    const stats = await run(process.execPath, ['src/kb.mjs', 'stats', '--db', db], { cwd: project, env });
+    expect(JSON.parse(stats.stdout)).toMatchObject({ counts: { conditions: expect.any(Number) } });
+  });
 });
