@@ -6,13 +6,14 @@
  *
  * The result is the database `buildFromContent` makes of the same files: the same rows in every
  * table in the same order (tests/system/parallel-build.test.ts). A problem anywhere stops the
- * build, which then reads the files again as `loadContent` does, so it reports exactly the
+ * build (the worker also runs the corpus-wide checks once it has read every file), which then reads
+ * the files again as `loadContent` does, so it reports exactly the
  * problems and messages a one-thread build would, and nothing is built.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { buildDatabase, buildDatabaseStream, type BuildResult, type PreparedCondition } from './build.js';
 import type { BuildWorkerInput, BuildWorkerMessage } from './buildWorker.js';
-import { corpusProblems, fileLabel, listContentFiles, loadContent, type LoadedCondition } from './load.js';
+import { fileLabel, listContentFiles, loadContent } from './load.js';
 import { loadVocabulary } from '../retrieval/vocabulary.js';
 
 /**
@@ -45,12 +46,11 @@ function* received(port: MessagePort, posted: Int32Array): Generator<BuildWorker
   }
 }
 
-function* conditions(messages: Iterable<BuildWorkerMessage>, loaded: LoadedCondition[]): Generator<PreparedCondition> {
+function* conditions(messages: Iterable<BuildWorkerMessage>): Generator<PreparedCondition> {
   for (const m of messages) {
     if (m.kind === 'done') return;
     if (m.kind === 'failed') throw new Error(`the build's reading worker failed: ${m.message}`);
     if (m.kind === 'invalid') throw new InvalidContent(m.file);
-    loaded.push({ file: m.file, content: m.content });
     yield m;
   }
 }
@@ -59,15 +59,11 @@ function* conditions(messages: Iterable<BuildWorkerMessage>, loaded: LoadedCondi
 export function buildFromContentInParallel(contentDir: string, target: string, workerFile: URL | string = BUILD_WORKER, now = new Date()): BuildResult {
   const channel = new MessageChannel();
   const signal = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  const input: BuildWorkerInput = { files: listContentFiles(contentDir).map((path) => [path, fileLabel(path)]), port: channel.port2, signal };
+  const input: BuildWorkerInput = { contentDir, files: listContentFiles(contentDir).map((path) => [path, fileLabel(path)]), port: channel.port2, signal };
   const worker = new Worker(workerFile, { workerData: input, transferList: [channel.port2] });
   worker.unref();
-  const loaded: LoadedCondition[] = [];
   try {
-    return buildDatabaseStream(conditions(received(channel.port1, new Int32Array(signal)), loaded), target, now, () => {
-      if (corpusProblems(contentDir, loaded, new Map()).length > 0) throw new InvalidContent(contentDir);
-      return loadVocabulary(contentDir);
-    });
+    return buildDatabaseStream(conditions(received(channel.port1, new Int32Array(signal))), target, now, () => loadVocabulary(contentDir));
   } catch (err) {
     if (!(err instanceof InvalidContent)) throw err;
     // Every problem, as `yaml` reads the files and with line numbers; should that find none, its corpus is built.
