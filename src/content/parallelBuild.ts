@@ -5,10 +5,10 @@
  * and the writing ~9 s; one after the other they were the whole build (README, Performance).
  *
  * The result is the database `buildFromContent` makes of the same files: the same rows in every
- * table in the same order (tests/system/parallel-build.test.ts). A problem anywhere stops the
- * build (the worker also runs the corpus-wide checks once it has read every file), which then reads
- * the files again as `loadContent` does, so it reports exactly the
- * problems and messages a one-thread build would, and nothing is built.
+ * table in the same order (tests/parallel-build.test.ts). A problem anywhere stops the build (the
+ * worker runs the corpus-wide checks too, once it has read every file), which then reads the files
+ * again as `loadContent` does, so it reports exactly the problems and messages a one-thread build
+ * would, and nothing is built.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { buildDatabase, buildDatabaseStream, type BuildResult, type PreparedCondition } from './build.js';
