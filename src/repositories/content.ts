@@ -23,14 +23,16 @@ export function createContentRepository(db: Sqlite) {
     ),
     statistics: db.prepare<[string], StatisticRow>(`SELECT ${selectColumns(t.statistics)} FROM statistics WHERE condition_id = ? ORDER BY position`),
     related: db.prepare<[string], RelatedRow>(`SELECT ${selectColumns(t.relatedConditions)} FROM related_conditions WHERE condition_id = ? ORDER BY position`),
-    // Every citation of one condition's entities, in one query, keyed by entity.
-    citations: db.prepare<[string, string, string, string, string], CitationRow>(
-      `SELECT ${selectColumns(t.citations, 'c')} FROM citations c
-       WHERE (c.entity_type = 'summary' AND c.entity_id = ?)
-          OR (c.entity_type = 'statement' AND c.entity_id IN (SELECT id FROM statements WHERE condition_id = ?))
-          OR (c.entity_type = 'statistic' AND c.entity_id IN (SELECT id FROM statistics WHERE condition_id = ?))
-          OR (c.entity_type = 'related' AND c.entity_id >= ? AND c.entity_id < ?)
-       ORDER BY c.entity_type, c.entity_id, c.position`,
+    // Every citation of one condition's entities, as four ranges of the citations key: a
+    // statement's or statistic's id is `<condition>.<kind>.<name>` (content/validate.ts), and a
+    // condition id has no '.', so `<condition>.` up to `<condition>/` holds that condition's own
+    // and nothing else. It replaced a query through the statements and statistics of the
+    // condition (IN subqueries, one OR of four index searches and a sort): half the time.
+    citations: db.prepare<[string, string, string, string, string, string, string], CitationRow>(
+      `SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'related' AND c.entity_id >= ? AND c.entity_id < ?
+       UNION ALL SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'statement' AND c.entity_id >= ? AND c.entity_id < ?
+       UNION ALL SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'statistic' AND c.entity_id >= ? AND c.entity_id < ?
+       UNION ALL SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'summary' AND c.entity_id = ?`,
     ),
   };
 
@@ -38,10 +40,11 @@ export function createContentRepository(db: Sqlite) {
     const row = q.condition.get(id);
     if (!row) return undefined;
     const cites = new Map<string, CitationContent[]>();
-    for (const c of q.citations.all(id, id, id, `${id}#related-`, `${id}#related.`)) {
+    for (const c of q.citations.all(`${id}#related-`, `${id}#related.`, `${id}.`, `${id}/`, `${id}.`, `${id}/`, id)) {
       const key = `${c.entityType}:${c.entityId}`;
       const list = cites.get(key) ?? [];
-      list.push(citationContent(c.sourceId, c.locator));
+      // By position, whatever order the ranges come back in (the writer numbers them 0…n−1).
+      list[c.position] = citationContent(c.sourceId, c.locator);
       cites.set(key, list);
     }
     const cited = (type: CitationRow['entityType'], entityId: string) => cites.get(`${type}:${entityId}`) ?? [];
