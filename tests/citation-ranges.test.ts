@@ -1,7 +1,8 @@
 /**
  * A condition's citations are read as ranges of the citations key (`<condition>.` up to
  * `<condition>/`, src/repositories/content.ts): a condition whose id begins with another's must
- * still get exactly its own citations, every list in its order, as its file has them. */
+ * still get exactly its own citations, every list in its order, as its file has them.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
