@@ -7,7 +7,7 @@ import * as t from '../../db/schema.js';
 import type { Sqlite } from '../db/connection.js';
 import { citationContent, type CitationContent, type ConditionContent } from '../content/schema.js';
 import { relatedEntityId } from './rows.js';
-import { pushStatement, selectColumns, toSource, toStatistic, type CitationRow, type CodeRow, type ConditionRow, type RelatedRow, type SourceRow, type StatementRow, type StatisticRow, type TreatmentCodeRow } from './rowContent.js';
+import { objectRows, pushStatement, selectColumns, toSource, toStatistic, type CitationRow, type CodeRow, type ConditionRow, type RelatedRow, type SourceRow, type StatementRow, type StatisticRow, type TreatmentCodeRow } from './rowContent.js';
 
 export function createContentRepository(db: Sqlite) {
   const q = {
@@ -15,13 +15,13 @@ export function createContentRepository(db: Sqlite) {
     condition: db.prepare<[string], ConditionRow>(`SELECT ${selectColumns(t.conditions)} FROM conditions WHERE id = ?`),
     aliases: db.prepare<[string], { alias: string }>('SELECT alias FROM condition_aliases WHERE condition_id = ? ORDER BY position'),
     codes: db.prepare<[string], CodeRow>(`SELECT ${selectColumns(t.conditionCodes)} FROM condition_codes WHERE condition_id = ? ORDER BY position`),
-    sources: db.prepare<[string], SourceRow>(`SELECT ${selectColumns(t.sources)} FROM sources WHERE defined_in = ? ORDER BY position`),
-    statements: db.prepare<[string], StatementRow>(`SELECT ${selectColumns(t.statements)} FROM statements WHERE condition_id = ? ORDER BY section, position`),
+    sources: objectRows(db.prepare<[string], SourceRow>(`SELECT ${selectColumns(t.sources)} FROM sources WHERE defined_in = ? ORDER BY position`)),
+    statements: objectRows(db.prepare<[string], StatementRow>(`SELECT ${selectColumns(t.statements)} FROM statements WHERE condition_id = ? ORDER BY section, position`)),
     treatmentCodes: db.prepare<[string], TreatmentCodeRow>(
       `SELECT ${selectColumns(t.treatmentCodes, 'tc')} FROM treatment_codes tc
        JOIN statements s ON s.id = tc.treatment_id WHERE s.condition_id = ? ORDER BY tc.treatment_id, tc.position`,
     ),
-    statistics: db.prepare<[string], StatisticRow>(`SELECT ${selectColumns(t.statistics)} FROM statistics WHERE condition_id = ? ORDER BY position`),
+    statistics: objectRows(db.prepare<[string], StatisticRow>(`SELECT ${selectColumns(t.statistics)} FROM statistics WHERE condition_id = ? ORDER BY position`)),
     related: db.prepare<[string], RelatedRow>(`SELECT ${selectColumns(t.relatedConditions)} FROM related_conditions WHERE condition_id = ? ORDER BY position`),
     // Every citation of one condition's entities, as four ranges of the citations key: a
     // statement's or statistic's id is `<condition>.<kind>.<name>` (content/validate.ts), and a
@@ -64,7 +64,7 @@ export function createContentRepository(db: Sqlite) {
       version: row.version,
       lastReviewed: row.lastReviewed,
       codes: q.codes.all(id).map((c) => ({ system: c.system, code: c.code, display: c.display, match: c.match, note: c.note, confidence: c.confidence })),
-      sources: q.sources.all(id).map(toSource),
+      sources: q.sources(id).map(toSource),
       symptoms: [],
       causes: [],
       riskFactors: [],
@@ -75,7 +75,7 @@ export function createContentRepository(db: Sqlite) {
       prevention: [],
       whenToSeekCare: [],
       differentialDiagnosis: [],
-      statistics: q.statistics.all(id).map((s) => toStatistic(s, cited('statistic', s.id))),
+      statistics: q.statistics(id).map((s) => toStatistic(s, cited('statistic', s.id))),
       related: q.related.all(id).map((r) => ({
         condition: r.relatedId,
         name: r.name,
@@ -84,7 +84,7 @@ export function createContentRepository(db: Sqlite) {
         sources: cited('related', relatedEntityId(id, r.position)),
       })),
     };
-    for (const s of q.statements.all(id)) pushStatement(content, s, cited('statement', s.id), codesByTreatment.get(s.id) ?? []);
+    for (const s of q.statements(id)) pushStatement(content, s, cited('statement', s.id), codesByTreatment.get(s.id) ?? []);
     return content;
   }
 
