@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { buildFromContent } from '../src/content/build.js';
+import { ContentError, type ContentProblem } from '../src/content/load.js';
 import { CONTENT_DIR, PROJECT_ROOT } from '../src/paths.js';
 
 export const FIXTURES_DIR = join(PROJECT_ROOT, 'tests', 'fixtures');
@@ -85,4 +86,15 @@ export function expectProblem(res: { statusCode: number; headers: Record<string,
   for (const key of ['type', 'title', 'status', 'detail']) if (!(key in body)) throw new Error(`problem lacks ${key}`);
   if (body.status !== status) throw new Error(`problem status ${String(body.status)} != ${status}`);
   return body;
+}
+
+/** The problems `fn` throws as a ContentError; fails when it throws anything else or nothing. */
+export function contentProblemsOf(fn: () => unknown): ContentProblem[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ContentError) return error.problems;
+    throw error;
+  }
+  throw new Error('no ContentError');
 }

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBenchContent } from '../bench/corpus.js';
 import { buildDatabase, buildFromContent } from '../src/content/build.js';
-import { ContentError, loadContent, type ContentProblem } from '../src/content/load.js';
+import { loadContent } from '../src/content/load.js';
 import { buildFromContentInParallel } from '../src/content/parallelBuild.js';
 import { openDatabase } from '../src/db/connection.js';
 import { CONTENT_DIR } from '../src/paths.js';
 import { loadVocabulary } from '../src/retrieval/vocabulary.js';
+import { contentProblemsOf } from './helpers.js';
 
 let dir: string;
 let contentDir: string;
@@ -50,16 +51,6 @@ function tableDigests(path: string): Record<string, string> {
   } finally {
     db.close();
   }
-}
-
-function problemsOf(fn: () => unknown): ContentProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ContentError) return error.problems;
-    throw error;
-  }
-  throw new Error('no ContentError');
 }
 
 describe('kb build on two threads', () => {
@@ -102,10 +93,10 @@ describe('kb build on two threads', () => {
     const file = join(bad, 'synthetic-0007.yaml');
     writeFileSync(file, breakIt(readFileSync(file, 'utf8')));
     const target = join(dir, `bad-${_name.length}.sqlite`);
-    const expected = problemsOf(() => buildFromContent(bad, target));
+    const expected = contentProblemsOf(() => buildFromContent(bad, target));
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.every((p) => p.file.endsWith('synthetic-0007.yaml'))).toBe(true);
-    expect(problemsOf(() => buildFromContentInParallel(bad, target))).toEqual(expected);
+    expect(contentProblemsOf(() => buildFromContentInParallel(bad, target))).toEqual(expected);
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(dir).filter((name) => name.includes('.build-'))).toEqual([]);
   });

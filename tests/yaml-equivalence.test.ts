@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { fastParse } from '../src/content/fastYaml.js';
-import { ContentError, loadContent } from '../src/content/load.js';
+import { loadContent } from '../src/content/load.js';
 import { CONTENT_DIR } from '../src/paths.js';
 import { writeBenchContent } from '../bench/corpus.js';
+import { contentProblemsOf } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kb-yaml-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,17 +98,8 @@ describe('the loader with the fast path', () => {
     const file = join(bad, 'synthetic-0002.yaml');
     // A number where a string belongs, as YAML 1.1 would read it, and an unknown field.
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^name: .*$/m, 'name: 0b101\nnonsense: 1'));
-    const problems = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        if (error instanceof ContentError) return error.problems;
-        throw error;
-      }
-      throw new Error('no ContentError');
-    };
-    const fast = problems(() => loadContent(bad, bad));
-    expect(fast).toEqual(problems(() => loadContent(bad, bad, false)));
+    const fast = contentProblemsOf(() => loadContent(bad, bad));
+    expect(fast).toEqual(contentProblemsOf(() => loadContent(bad, bad, false)));
     expect(fast).toContainEqual(expect.objectContaining({ file: 'synthetic-0002.yaml', path: '/nonsense', message: 'unknown field', line: expect.any(Number) }));
   });
 });
