@@ -55,8 +55,10 @@ export const CODE_CACHE = `${BUNDLE}.cache`;
  * the worker thread its build reads files in (src/content/parallelBuild.ts finds it beside kb).
  * tsx took ~1.5 s to start `kb` from source, a tenth of a build at 1,000 conditions.
  */
-export const KB_BUNDLE = join(ROOT, 'dist', 'start', 'kb.cjs');
 const ENTRIES = { server: join('src', 'server.ts'), kb: join('src', 'cli', 'kb.ts'), 'build-worker': join('src', 'content', 'buildWorker.ts') };
+/** Where the bundle of an entry of ENTRIES goes. */
+const bundleFile = (name) => join(dirname(BUNDLE), `${name}.cjs`);
+export const KB_BUNDLE = bundleFile('kb');
 
 /**
  * Left in node_modules: better-sqlite3 finds its native addon relative to its own files.
@@ -99,7 +101,7 @@ function isFresh() {
   const st = statSync(BUNDLE, { throwIfNoEntry: false });
   if (st === undefined || st.mtimeMs < newestInput()) return false;
   // A bundle made before kb was bundled with it.
-  if (Object.keys(ENTRIES).some((name) => !existsSync(join(dirname(BUNDLE), `${name}.cjs`)))) return false;
+  if (Object.keys(ENTRIES).some((name) => !existsSync(bundleFile(name)))) return false;
   const newer = LOCKFILES.filter((p) => (statSync(join(ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? 0) > st.mtimeMs);
   if (newer.length === 0) return true;
   let recorded;
@@ -197,7 +199,7 @@ async function bundle() {
     writeFileSync(join(temp, 'inputs.json'), lockHashes);
     // The server last: its mtime is what says the bundles are fresh.
     for (const name of [...Object.keys(ENTRIES).filter((n) => n !== 'server'), 'server']) {
-      const file = join(dirname(BUNDLE), `${name}.cjs`);
+      const file = bundleFile(name);
       renameSync(join(temp, `${name}.cjs.map`), `${file}.map`);
       if (existsSync(join(temp, `${name}.cjs.LEGAL.txt`))) renameSync(join(temp, `${name}.cjs.LEGAL.txt`), `${file}.LEGAL.txt`);
       if (name === 'server') renameSync(join(temp, 'inputs.json'), INPUT_HASHES);

@@ -79,15 +79,16 @@ export interface PreparedCondition {
 }
 
 /**
- * Writes conditions as they arrive into an open, migrated, empty database in one transaction;
- * `finish` is given the whole corpus and returns the vocabulary (or throws, rolling all back).
- * The same rows, table by table and in the same order, as writeCorpus of the same corpus.
+ * Writes conditions as they arrive into an open, migrated, empty database in one transaction, then
+ * the vocabulary `vocabulary` returns once the last has arrived. Whatever throws (`conditions`
+ * included) rolls it all back. The same rows, table by table and in the same order, as
+ * writeCorpus of the same corpus.
  */
 export function writeCorpusStream(
   sqlite: Sqlite,
   conditions: Iterable<PreparedCondition>,
   builtAt: string,
-  finish: (corpus: ConditionContent[]) => Vocabulary,
+  vocabulary: () => Vocabulary,
 ): { datasetVersion: string; corpus: ConditionContent[] } {
   const corpus: ConditionContent[] = [];
   const datasetVersion = inBuildTransaction(sqlite, builtAt, () => {
@@ -102,8 +103,7 @@ export function writeCorpusStream(
       record(content.id, buildEvents(content, builtAt), body);
       corpus.push(content);
     }
-    const vocabulary = finish(corpus);
-    return { datasetVersion: datasetVersionOf(corpus), vocabulary };
+    return { datasetVersion: datasetVersionOf(corpus), vocabulary: vocabulary() };
   });
   return { datasetVersion, corpus };
 }
@@ -221,11 +221,11 @@ export function buildDatabase(corpus: LoadedCondition[], target: string, now: Da
 }
 
 /**
- * Builds `target` from conditions as they arrive (already validated one by one); `finish` checks
- * the whole corpus and returns the vocabulary, or throws, and nothing is built.
+ * Builds `target` from conditions as they arrive (validated by whoever yields them, which throws
+ * to stop the build: nothing is then built).
  */
-export function buildDatabaseStream(conditions: Iterable<PreparedCondition>, target: string, now: Date, finish: (corpus: ConditionContent[]) => Vocabulary): BuildResult {
-  return buildFile(target, (sqlite) => writeCorpusStream(sqlite, conditions, now.toISOString(), finish));
+export function buildDatabaseStream(conditions: Iterable<PreparedCondition>, target: string, now: Date, vocabulary: () => Vocabulary): BuildResult {
+  return buildFile(target, (sqlite) => writeCorpusStream(sqlite, conditions, now.toISOString(), vocabulary));
 }
 
 /** Validates the content folder and builds it into `target`; throws ContentError on bad content. */

@@ -10,6 +10,7 @@ import { relatedEntityId } from './rows.js';
 import { objectRows, pushStatement, selectColumns, toSource, toStatistic, type CitationRow, type CodeRow, type ConditionRow, type RelatedRow, type SourceRow, type StatementRow, type StatisticRow, type TreatmentCodeRow } from './rowContent.js';
 
 export function createContentRepository(db: Sqlite) {
+  const citationColumns = selectColumns(t.citations, 'c');
   const q = {
     ids: db.prepare<[], { id: string }>('SELECT id FROM conditions ORDER BY id'),
     condition: db.prepare<[string], ConditionRow>(`SELECT ${selectColumns(t.conditions)} FROM conditions WHERE id = ?`),
@@ -29,10 +30,10 @@ export function createContentRepository(db: Sqlite) {
     // and nothing else. It replaced a query through the statements and statistics of the
     // condition (IN subqueries, one OR of four index searches and a sort): half the time.
     citations: db.prepare<[string, string, string, string, string, string, string], CitationRow>(
-      `SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'related' AND c.entity_id >= ? AND c.entity_id < ?
-       UNION ALL SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'statement' AND c.entity_id >= ? AND c.entity_id < ?
-       UNION ALL SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'statistic' AND c.entity_id >= ? AND c.entity_id < ?
-       UNION ALL SELECT ${selectColumns(t.citations, 'c')} FROM citations c WHERE c.entity_type = 'summary' AND c.entity_id = ?`,
+      `SELECT ${citationColumns} FROM citations c WHERE c.entity_type = 'related' AND c.entity_id >= ? AND c.entity_id < ?
+       UNION ALL SELECT ${citationColumns} FROM citations c WHERE c.entity_type = 'statement' AND c.entity_id >= ? AND c.entity_id < ?
+       UNION ALL SELECT ${citationColumns} FROM citations c WHERE c.entity_type = 'statistic' AND c.entity_id >= ? AND c.entity_id < ?
+       UNION ALL SELECT ${citationColumns} FROM citations c WHERE c.entity_type = 'summary' AND c.entity_id = ?`,
     ),
   };
 
