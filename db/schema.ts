@@ -257,10 +257,11 @@ export const apiKeys = sqliteTable('api_keys', {
  * and after, as JSON in the shape a write body takes. Entities: condition (its own fields), statement,
  * statistic, source. Kept after an entity is deleted, so history outlives content.
  *
- * The build's own `create` revisions (actor null) leave `after` null: their contents are in
- * `built_contents`, one compressed body per condition (the repeated JSON of 1,000 conditions was
- * 37% of the database). A `create` whose `after` is null takes its content from there
- * (src/repositories/changes.ts); databases built before migration 0007 keep `after` in the row.
+ * The build's own `create` entries are not rows here or in `changes` since migration 0012: each
+ * built condition's are one range of seqs in `built_contents` (src/repositories/buildHistory.ts;
+ * 124,000 revision and change rows at 1,000 conditions were 30 MB of 146). Databases built before
+ * it keep theirs as rows: from migration 0007 with `after` null and the content in
+ * `built_contents`, before 0007 with `after` in the row.
  */
 export const revisions = sqliteTable(
   'revisions',
@@ -286,11 +287,34 @@ export const revisions = sqliteTable(
  * would hold in `after`, compressed as `encoding` says (src/repositories/builtContents.ts: Brotli
  * since migration 0011, raw DEFLATE before). Written once by `kb build`, never changed, and kept
  * when the condition is deleted (no foreign key): history outlives content.
+ *
+ * Since migration 0012 the row is also the history of that build: its `entries` creates have the
+ * seqs `firstSeq`, `firstSeq + 1`, … in the body's key order, each at the build's time (meta
+ * `builtAt`), the condition at `conditionVersion` and every other entity at version 1. The three
+ * are null in rows written before 0012, whose entries are rows of `revisions` and `changes`.
  */
-export const builtContents = sqliteTable('built_contents', {
-  conditionId: text('condition_id').primaryKey(),
-  body: blob('body', { mode: 'buffer' }).notNull(),
-  encoding: text('encoding').$type<BuiltEncoding>().notNull().default('deflate-raw'),
+export const builtContents = sqliteTable(
+  'built_contents',
+  {
+    conditionId: text('condition_id').primaryKey(),
+    body: blob('body', { mode: 'buffer' }).notNull(),
+    encoding: text('encoding').$type<BuiltEncoding>().notNull().default('deflate-raw'),
+    firstSeq: integer('first_seq'),
+    entries: integer('entries'),
+    conditionVersion: integer('condition_version'),
+  },
+  (t) => [uniqueIndex('built_contents_first_seq').on(t.firstSeq)],
+);
+
+/**
+ * Which condition's `built_contents` holds a source's build entry (its condition at build time;
+ * a curated write may move it since). Statements and statistics need none: their ids begin with
+ * their condition's. A WITHOUT ROWID table (hand-written in migration 0012: drizzle-kit cannot say
+ * it), so its 15,000 rows at 1,000 conditions are one b-tree.
+ */
+export const builtSources = sqliteTable('built_sources', {
+  sourceId: text('source_id').primaryKey(),
+  conditionId: text('condition_id').notNull(),
 });
 
 /**

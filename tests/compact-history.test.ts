@@ -1,6 +1,7 @@
 /**
  * Migration 0007: the build's create revisions keep their contents compressed per condition
- * (`built_contents`) and citations is a WITHOUT ROWID table. A database built the old way (every
+ * (`built_contents`) and citations is a WITHOUT ROWID table; 0011: those contents are Brotli; 0012:
+ * the build's creates are one range of seqs per condition instead of rows. A database built the old way (every
  * revision's `after` in its row, citations in a rowid table) is migrated at open, and both it and a
  * database built the new way answer the change feed and every revision endpoint with the same
  * bytes, before and after curated writes.
@@ -75,13 +76,51 @@ function buildTheOldWay(path: string): void {
   }
 }
 
+/** Removes the last `n` migrations' records, so the next open applies them again. */
+function forgetLastMigrations(db: ReturnType<typeof openDatabase>, n: number): void {
+  db.prepare<[number]>('DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT ?)').run(n);
+}
+
+/**
+ * What a database built between migrations 0007 and 0011 holds, made from one built today: the
+ * build's creates as one revision row (without `after`) and one change row each, the contents in
+ * `built_contents`, and neither 0012's table nor its columns.
+ */
+function asBuiltBefore0012(from: string, path: string): void {
+  copyFileSync(from, path);
+  const db = openDatabase(path);
+  try {
+    db.transaction(() => {
+      const builtAt = db.prepare<[], string>("SELECT value FROM meta WHERE key = 'builtAt'").pluck().get() ?? '';
+      const ranges = db.prepare<[], { condition_id: string; body: Buffer; first_seq: number; condition_version: number }>('SELECT * FROM built_contents ORDER BY first_seq').all();
+      const revision = db.prepare('INSERT INTO revisions (seq, entity_type, entity_id, condition_id, version, action, actor_key_id, at, before, after) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL, NULL)');
+      const change = db.prepare('INSERT INTO changes (seq, entity_type, entity_id, condition_id, action, version, condition_version, at, affects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)');
+      for (const r of ranges) {
+        Object.keys(JSON.parse(brotliDecompressSync(r.body).toString('utf8')) as object).forEach((key, i) => {
+          const [type = '', id = ''] = key.split(' ');
+          const version = type === 'condition' ? r.condition_version : 1;
+          revision.run(r.first_seq + i, type, id, r.condition_id, version, 'create', builtAt);
+          change.run(r.first_seq + i, type, id, r.condition_id, 'create', version, r.condition_version, builtAt);
+        });
+      }
+      db.exec(`DROP TABLE built_sources; DROP INDEX built_contents_first_seq;
+        ALTER TABLE built_contents DROP COLUMN first_seq; ALTER TABLE built_contents DROP COLUMN entries; ALTER TABLE built_contents DROP COLUMN condition_version;
+        UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM revisions) WHERE name = 'revisions';
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'changes', max(seq) FROM changes;`);
+      forgetLastMigrations(db, 1);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * What a database built before migration 0011 holds: every `built_contents` body raw DEFLATE at
- * level 3 (that build's writer) and no `encoding` column, with 0011 not yet applied. Made from a
- * database built today, so its contents are the same ones.
+ * level 3 (that build's writer) and no `encoding` column, with 0011 not yet applied. Made from one
+ * as built before 0012, so its contents are the same ones.
  */
 function asBuiltBefore0011(from: string, path: string): void {
-  copyFileSync(from, path);
+  asBuiltBefore0012(from, path);
   const db = openDatabase(path);
   try {
     db.transaction(() => {
@@ -89,7 +128,7 @@ function asBuiltBefore0011(from: string, path: string): void {
       db.exec('ALTER TABLE built_contents DROP COLUMN encoding');
       const update = db.prepare<[Buffer, string]>('UPDATE built_contents SET body = ? WHERE condition_id = ?');
       for (const r of rows) update.run(deflateRawSync(brotliDecompressSync(r.body), { level: 3 }), r.condition_id);
-      db.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
+      forgetLastMigrations(db, 1);
     })();
   } finally {
     db.close();
@@ -127,6 +166,7 @@ beforeAll(async () => {
   buildTheOldWay(oldPath);
   buildDatabase(corpus, newPath, BUILT_AT, vocabulary);
   asBuiltBefore0011(newPath, join(dir, 'deflate.sqlite'));
+  asBuiltBefore0012(newPath, join(dir, 'before-0012.sqlite'));
   oldSide = await serve(oldPath);
   newSide = await serve(newPath);
   deflateSide = await serve(join(dir, 'deflate.sqlite'));
@@ -199,6 +239,40 @@ describe('migration 0011: Brotli bodies, and raw DEFLATE ones from before it', (
     // The first page alone is built entries only, so this reads every condition's body.
     expect(await feedBytes(deflateSide.app)).toEqual(await feedBytes(newSide.app));
     expect(await revisionBytes(deflateSide.app)).toEqual(await revisionBytes(newSide.app));
+  });
+});
+
+describe('migration 0012: the build’s creates as one range of seqs per condition', () => {
+  it('writes no revision or change row, and one contiguous range per condition from seq 1', () => {
+    const db = newSide.app.db;
+    expect(db.prepare<[], number>('SELECT count(*) FROM revisions').pluck().get()).toBe(0);
+    expect(db.prepare<[], number>('SELECT count(*) FROM changes').pluck().get()).toBe(0);
+    const ranges = db.prepare<[], { condition_id: string; body: Buffer; first_seq: number; entries: number; condition_version: number }>('SELECT * FROM built_contents ORDER BY first_seq').all();
+    expect(ranges.map((r) => r.condition_id)).toEqual(corpus.map((c) => c.content.id));
+    let next = 1;
+    for (const [i, { content }] of corpus.entries()) {
+      const r = ranges[i] ?? { body: Buffer.from('{}'), entries: -1 };
+      const keys = Object.keys(JSON.parse(brotliDecompressSync(r.body).toString('utf8')) as object);
+      expect(r).toMatchObject({ first_seq: next, entries: keys.length, condition_version: content.version });
+      expect(keys).toEqual(entitiesOf(content).map((e) => `${e.type} ${e.id}`));
+      next += r.entries;
+    }
+    // The first curated write's revision takes the seq after the build's last.
+    expect(db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'revisions'").pluck().get()).toBe(next - 1);
+    const sources = corpus.flatMap((c) => c.content.sources.map((s) => ({ source_id: s.id, condition_id: c.content.id })));
+    expect(db.prepare('SELECT source_id, condition_id FROM built_sources ORDER BY source_id').all()).toEqual(sources.sort((a, b) => (a.source_id < b.source_id ? -1 : 1)));
+  });
+
+  it('a database built before it keeps its rows and answers with the same bytes', async () => {
+    const side = await serve(join(dir, 'before-0012.sqlite'));
+    try {
+      expect(side.app.db.prepare<[], number>('SELECT count(*) FROM changes').pluck().get()).toBe(side.app.db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'revisions'").pluck().get());
+      expect(side.app.db.prepare<[], number>('SELECT count(*) FROM built_contents WHERE first_seq IS NOT NULL').pluck().get()).toBe(0);
+      expect(await feedBytes(side.app)).toEqual(await feedBytes(newSide.app));
+      expect(await revisionBytes(side.app)).toEqual(await revisionBytes(newSide.app));
+    } finally {
+      await side.app.close();
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import { applyMigrations, openDatabase, toDrizzle, type Sqlite } from '../db/con
 import { STATEMENT_SECTIONS, type ConditionContent } from './schema.js';
 import { loadContent, type LoadedCondition } from './load.js';
 import { LICENCE_TEXT, ATTRIBUTION_TEXT } from './licence.js';
-import { createBuildHistoryWriter, createRowWriter, datasetVersionOf, entitiesOf, rememberConditionHash, type HistoryEvent } from '../repositories/rows.js';
+import { createBuildHistoryWriter, createRowWriter, datasetVersionOf, rememberConditionHash } from '../repositories/rows.js';
 import { EMPTY_VOCABULARY, loadVocabulary, type Vocabulary } from '../retrieval/vocabulary.js';
 
 export interface BuildResult {
@@ -63,8 +63,9 @@ export function writeCorpus(sqlite: Sqlite, corpus: ConditionContent[], builtAt:
   return inBuildTransaction(sqlite, builtAt, () => {
     // The rows curated writes produce too: one writer (src/repositories/rows.ts) for both.
     createRowWriter(sqlite).write(corpus, () => 1);
-    const record = createBuildHistoryWriter(sqlite);
-    for (const c of corpus) record(c.id, buildEvents(c, builtAt));
+    const history = createBuildHistoryWriter(sqlite);
+    for (const c of corpus) history.record(c);
+    history.finish();
     return { datasetVersion: datasetVersionOf(corpus), vocabulary };
   });
 }
@@ -96,36 +97,17 @@ export function writeCorpusStream(
     // checked at the commit instead (the setting ends with the transaction).
     sqlite.pragma('defer_foreign_keys = ON');
     const rows = createRowWriter(sqlite);
-    const record = createBuildHistoryWriter(sqlite);
+    const history = createBuildHistoryWriter(sqlite);
     for (const { content, hash, body } of conditions) {
       rememberConditionHash(content, hash);
       rows.writeCondition(content, () => 1);
-      record(content.id, buildEvents(content, builtAt), body);
+      history.record(content, body);
       corpus.push(content);
     }
+    history.finish();
     return { datasetVersion: datasetVersionOf(corpus), vocabulary: vocabulary() };
   });
   return { datasetVersion, corpus };
-}
-
-/**
- * A fresh database's history of one condition: one `create` per condition, source, statement and
- * statistic (the condition at its content version, the others at version 1), so a client reading
- * the change feed from the start sees the whole state before any curated change.
- */
-function buildEvents(c: ConditionContent, builtAt: string): HistoryEvent[] {
-  return entitiesOf(c).map((e) => ({
-    entityType: e.type,
-    entityId: e.id,
-    conditionId: e.conditionId,
-    action: 'create' as const,
-    version: e.type === 'condition' ? c.version : 1,
-    conditionVersion: c.version,
-    actorKeyId: null,
-    at: builtAt,
-    before: null,
-    after: e.content,
-  }));
 }
 
 function fsyncPath(path: string): void {

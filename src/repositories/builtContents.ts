@@ -4,6 +4,7 @@
  * `encoding` column (defaulted by the migration) says so, so both read back the same.
  */
 import { brotliCompressSync, brotliDecompressSync, constants, inflateRawSync } from 'node:zlib';
+import type { EntityType } from '../content/schema.js';
 
 export type BuiltEncoding = 'deflate-raw' | 'br';
 
@@ -24,4 +25,9 @@ export function encodeBuiltContents(contents: Record<string, unknown>): Buffer {
 export function decodeBuiltContents(body: Buffer, encoding: BuiltEncoding): Record<string, unknown> {
   const json = encoding === 'br' ? brotliDecompressSync(body) : inflateRawSync(body);
   return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+}
+
+/** The key of an entity in a body: `"<entityType> <entityId>"` (ids have no space). */
+export function builtContentKey(entityType: EntityType, entityId: string): string {
+  return `${entityType} ${entityId}`;
 }

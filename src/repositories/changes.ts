@@ -4,11 +4,14 @@
  * the same seq, inside the transaction that made the change. SQLite serializes write
  * transactions and AUTOINCREMENT never reuses a seq, so committed seqs only ever grow: a reader
  * that remembers the last seq it saw never misses or repeats an event.
+ *
+ * The build's creates come first (seqs 1…n) and, since migration 0012, are ranges in
+ * `built_contents` rather than rows (buildHistory.ts); the build reserves their seqs in
+ * `sqlite_sequence`, so the first curated write gets n + 1. Every reader here merges both.
  */
 import type { Sqlite } from '../db/connection.js';
 import type { ChangeAction, EntityType } from '../content/schema.js';
-import { builtContentKey } from './rows.js';
-import { decodeBuiltContents, type BuiltEncoding } from './builtContents.js';
+import { createBuildHistory, LAST_SEQ_SQL, type BuiltEntry } from './buildHistory.js';
 
 export type { ChangeAction };
 // Appending revisions and changes is row writing: it lives with the other row writers.
@@ -99,51 +102,57 @@ const toRevision = (r: RevisionRow): RevisionRecord => ({
   after: r.after === null ? null : (JSON.parse(r.after) as unknown),
 });
 
-/** How many conditions' decompressed build contents a repository keeps (a feed page spans one or two). */
-const BUILT_CACHE = 8;
+const builtChange = (e: BuiltEntry): ChangeRecord => ({ ...e, action: 'create', affects: null });
+const builtRevision = (e: BuiltEntry): RevisionRecord => ({
+  seq: e.seq,
+  entityType: e.entityType,
+  entityId: e.entityId,
+  conditionId: e.conditionId,
+  version: e.version,
+  action: 'create',
+  actorKeyId: null,
+  at: e.at,
+  before: null,
+  after: e.after,
+});
+const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
 
 export function createChangesRepository(db: Sqlite) {
-  // The revision's content only where the entry has no stored `affects` (the build's entries).
+  const built = createBuildHistory(db);
+  // The revision's content only where the entry has no stored `affects` (the build's entries, in
+  // databases built before migration 0012).
   const since = db.prepare<[number, number], ChangeRow>(
     `SELECT c.*, CASE WHEN c.affects IS NULL THEN r.after END AS built_after,
        (c.affects IS NULL AND r.after IS NULL AND r.action = 'create' AND r.actor_key_id IS NULL) AS in_built
      FROM changes c LEFT JOIN revisions r ON r.seq = c.seq WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
-  const builtBody = db.prepare<[string], { body: Buffer; encoding: BuiltEncoding }>('SELECT body, encoding FROM built_contents WHERE condition_id = ?');
-  // Written once by the build and never changed, so what was read stays true for this database.
-  const built = new Map<string, Record<string, unknown>>();
-  function builtContent(conditionId: string, entityType: EntityType, entityId: string): unknown {
-    let contents = built.get(conditionId);
-    if (contents === undefined) {
-      const row = builtBody.get(conditionId);
-      contents = row ? decodeBuiltContents(row.body, row.encoding) : {};
-      built.set(conditionId, contents);
-      for (const key of built.keys()) if (built.size > BUILT_CACHE) built.delete(key);
-    }
-    const key = builtContentKey(entityType, entityId);
-    return Object.hasOwn(contents, key) ? contents[key] : null;
-  }
   // Newest first; `types` is a JSON array so one statement serves facts (statements + statistics).
   const revisions = db.prepare<[string, string, number, number], RevisionRow>(
     `SELECT * FROM revisions WHERE entity_type IN (SELECT value FROM json_each(?)) AND entity_id = ? AND seq < ?
      ORDER BY seq DESC LIMIT ?`,
   );
-  const touched = db.prepare<[number], Pick<ChangeRow, 'entity_type' | 'entity_id' | 'condition_id' | 'action'>>(
-    // The last action per entity: a create then delete of one entity is one delete.
-    'SELECT entity_type, entity_id, condition_id, action FROM changes WHERE seq IN (SELECT max(seq) FROM changes WHERE seq > ? GROUP BY entity_type, entity_id)',
-  );
+  const deleted = db.prepare<[number], string>(
+    // The last action per condition: a delete then a re-create of one condition is a create.
+    `SELECT entity_id FROM changes WHERE seq IN (SELECT max(seq) FROM changes WHERE seq > ? AND entity_type = 'condition' GROUP BY entity_id)
+     AND action = 'delete'`,
+  ).pluck();
   const affectsSince = db.prepare<[number], { condition_id: string; affects: string | null }>('SELECT condition_id, affects FROM changes WHERE seq > ?');
-  const lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes');
+  const lastSeq = db.prepare<[], number>(LAST_SEQ_SQL).pluck();
   const builtAt = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'builtAt'");
 
   return {
     /** Changes after `afterSeq`, oldest first. */
     since(afterSeq: number, limit: number): ChangeRecord[] {
-      return since.all(afterSeq, limit).map((r) => (r.in_built ? { ...toChange(r), after: builtContent(r.condition_id, r.entity_type, r.entity_id) } : toChange(r)));
+      const rows = since.all(afterSeq, limit).map((r) => (r.in_built ? { ...toChange(r), after: built.contentOf(r.condition_id, r.entity_type, r.entity_id) } : toChange(r)));
+      const entries = built.entriesAfter(afterSeq, limit).map(builtChange);
+      return entries.length === 0 ? rows : [...entries, ...rows].sort(bySeq).slice(0, limit);
     },
-    /** Every entity changed after `afterSeq`, once, with its last action (for exports since a cursor). */
-    touchedSince(afterSeq: number): Pick<ChangeRecord, 'entityType' | 'entityId' | 'conditionId' | 'action'>[] {
-      return touched.all(afterSeq).map((r) => ({ entityType: r.entity_type, entityId: r.entity_id, conditionId: r.condition_id, action: r.action }));
+    /**
+     * The conditions whose last change after `afterSeq` deleted them (for exports since a cursor).
+     * The build's entries cannot be one: they are creates, older than every change row.
+     */
+    conditionsDeletedSince(afterSeq: number): string[] {
+      return deleted.all(afterSeq);
     },
     /**
      * Every URL the changes after `afterSeq` list in `affects`. A build's entry stores none: it
@@ -151,7 +160,7 @@ export function createChangesRepository(db: Sqlite) {
      */
     affectsSince(afterSeq: number): { urls: Set<string>; builtConditions: Set<string> } {
       const urls = new Set<string>();
-      const builtConditions = new Set<string>();
+      const builtConditions = new Set<string>(built.conditionsAfter(afterSeq));
       for (const r of affectsSince.iterate(afterSeq)) {
         if (r.affects === null) builtConditions.add(r.condition_id);
         else for (const url of JSON.parse(r.affects) as string[]) urls.add(url);
@@ -160,13 +169,18 @@ export function createChangesRepository(db: Sqlite) {
     },
     /** The seq of the last committed change (0 when there is none). */
     lastSeq(): number {
-      return lastSeq.get()?.seq ?? 0;
+      return lastSeq.get() ?? 0;
     },
     /** Revisions of one entity, newest first, older than `beforeSeq` when given. */
     revisions(types: readonly EntityType[], entityId: string, page: { beforeSeq?: number; limit: number }): RevisionRecord[] {
-      return revisions
-        .all(JSON.stringify(types), entityId, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit)
-        .map((r) => (inBuiltContents(r) ? { ...toRevision(r), after: builtContent(r.condition_id, r.entity_type, r.entity_id) } : toRevision(r)));
+      const beforeSeq = page.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+      const rows = revisions
+        .all(JSON.stringify(types), entityId, beforeSeq, page.limit)
+        .map((r) => (inBuiltContents(r) ? { ...toRevision(r), after: built.contentOf(r.condition_id, r.entity_type, r.entity_id) } : toRevision(r)));
+      if (rows.length === page.limit) return rows;
+      // The build's entry is the entity's oldest revision, when the page reaches back that far.
+      const entries = types.flatMap((type) => built.entryOf(type, entityId) ?? []).filter((e) => e.seq < beforeSeq);
+      return entries.length === 0 ? rows : [...rows, ...entries.map(builtRevision)].sort((a, b) => bySeq(b, a)).slice(0, page.limit);
     },
     /**
      * Identifies this database's history: a rebuild starts a new one (seqs start over), so a

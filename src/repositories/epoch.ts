@@ -8,8 +8,8 @@
  * It is two numbers:
  * - `PRAGMA data_version`, which SQLite changes for this connection when any *other* connection
  *   (in this process or another) commits to the file;
- * - the highest seq of the change feed, which every curated write appends to, so this connection's
- *   own commits (which data_version ignores) change it too.
+ * - the highest seq of the change feed (LAST_SEQ_SQL), which every curated write appends to, so
+ *   this connection's own commits (which data_version ignores) change it too.
  *
  * Reading it costs two tiny statements, each a read transaction (with its shared-memory lock
  * system calls, ~15 µs together here; 15% of a 304's server time in the bench's profile). So the
@@ -25,6 +25,7 @@
  *   (`app.inject`, which runs a request synchronously, in the middle of a turn).
  */
 import type { Sqlite } from '../db/connection.js';
+import { LAST_SEQ_SQL } from './buildHistory.js';
 
 export interface ContentEpoch {
   /** The current epoch; equal values mean nothing changed in between. */
@@ -47,7 +48,7 @@ export function contentEpoch(db: Sqlite): ContentEpoch {
 
 function createEpoch(db: Sqlite): ContentEpoch {
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-  const lastSeq = db.prepare<[], number | null>('SELECT max(seq) FROM changes').pluck();
+  const lastSeq = db.prepare<[], number>(LAST_SEQ_SQL).pluck();
   const read = () => `${dataVersion.get() ?? 0}:${lastSeq.get() ?? 0}`;
   let kept: string | undefined;
   let dropScheduled = false;

@@ -7,8 +7,8 @@
  *   statements, treatment codes, statistics, related links, citations and the FTS index. `kb build`
  *   (src/content/build.ts) writes a whole corpus with it; curated writes use it for whole
  *   conditions or single entities in place. There is no second writer to keep in step.
- * - history: `createHistoryWriter` appends the revision and change rows of every create, update
- *   and delete (the build's and the curated writes').
+ * - history: `createHistoryWriter` appends the revision and change rows of every curated create,
+ *   update and delete; `createBuildHistoryWriter` the build's creates, as ranges (buildHistory.ts).
  * - curated writes: `createWritesRepository` (at the end) works out which entities changed
  *   (`diffEntities`), their versions, the rows to replace, the revisions and feed entries, and the
  *   dataset version.
@@ -24,7 +24,8 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { TSchema } from 'typebox';
 import * as t from '../../db/schema.js';
 import type { Sqlite } from '../db/connection.js';
-import { BUILT_ENCODING, encodeBuiltContents, type BuiltEncoding } from './builtContents.js';
+import { BUILT_ENCODING, builtContentKey, encodeBuiltContents, type BuiltEncoding } from './builtContents.js';
+import { createBuildHistory, LAST_SEQ_SQL } from './buildHistory.js';
 import {
   ConditionContentSchema,
   STATEMENT_SECTIONS,
@@ -404,30 +405,41 @@ export interface HistoryEvent {
   affects?: readonly string[];
 }
 
-/** The key of an entity in a `built_contents` body (db/schema.ts). */
-export function builtContentKey(entityType: EntityType, entityId: string): string {
-  return `${entityType} ${entityId}`;
-}
-
 /**
- * Appends the build's history of one condition: its `create` events as revisions without `after`
- * and changes, and their contents as one compressed `built_contents` body. Per condition because
- * its entities share field names, sources and words: DEFLATE took the build's history from 58 MB of
- * JSON to 9 MB at 1,000 conditions, where each row alone compressed to 31 MB (Brotli now: 8.2 MB).
+ * Appends the build's history, one condition at a time: its contents as one compressed
+ * `built_contents` body (per condition because its entities share field names, sources and words:
+ * Brotli takes 58 MB of JSON at 1,000 conditions to 8.2 MB, where each entity alone compressed to
+ * 31 MB), and its creates as the range of seqs after the previous condition's, in the body's key
+ * order (buildHistory.ts reads them). `finish` reserves the seqs in `sqlite_sequence`, so the
+ * first curated write's revision takes the next one. Inside the build's transaction.
  */
 export function createBuildHistoryWriter(db: Sqlite) {
-  const record = createHistoryWriter(db);
-  const insert = db.prepare<[string, Uint8Array, BuiltEncoding]>('INSERT INTO built_contents (condition_id, body, encoding) VALUES (?, ?, ?)');
-  /** `body`, when given, is `encodeBuiltContents` of the events' contents, made elsewhere (the build's reading worker). */
-  return (conditionId: string, events: readonly HistoryEvent[], body?: Uint8Array): void => {
-    const contents: Record<string, unknown> = {};
-    for (const e of events) {
-      if (e.action !== 'create' || e.actorKeyId !== null || e.before !== null) throw new Error(`the build records creates only, not ${e.action} of ${e.entityId}`);
-      record({ ...e, after: null });
-      if (body === undefined) contents[builtContentKey(e.entityType, e.entityId)] = e.after;
-    }
-    insert.run(conditionId, body ?? encodeBuiltContents(contents), BUILT_ENCODING);
+  const insert = db.prepare<[string, Uint8Array, BuiltEncoding, number, number, number]>(
+    'INSERT INTO built_contents (condition_id, body, encoding, first_seq, entries, condition_version) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const source = db.prepare<[string, string]>('INSERT INTO built_sources (source_id, condition_id) VALUES (?, ?)');
+  const reserved = db.prepare<[number]>("UPDATE sqlite_sequence SET seq = ? WHERE name = 'revisions'");
+  const reserve = db.prepare<[number]>("INSERT INTO sqlite_sequence (name, seq) VALUES ('revisions', ?)");
+  let last = db.prepare<[], number>(LAST_SEQ_SQL).pluck().get() ?? 0;
+  return {
+    /** `body`, when given, is `encodeBuiltContents(builtContentsOf(c))`, made elsewhere (the build's reading worker). */
+    record(c: ConditionContent, body?: Uint8Array): void {
+      const entries = entityCount(c);
+      insert.run(c.id, body ?? encodeBuiltContents(builtContentsOf(c)), BUILT_ENCODING, last + 1, entries, c.version);
+      for (const s of c.sources) source.run(s.id, c.id);
+      last += entries;
+    },
+    finish(): void {
+      if (reserved.run(last).changes === 0) reserve.run(last);
+    },
   };
+}
+
+/** How many entities entitiesOf(c) lists, without making them. */
+function entityCount(c: ConditionContent): number {
+  let n = 1 + c.sources.length + c.statistics.length;
+  for (const { key } of STATEMENT_SECTIONS) n += c[key].length;
+  return n;
 }
 
 /** A condition's `built_contents` before encoding: each entity's content under its key, in entity order. */
@@ -722,6 +734,7 @@ export function keepsOrder(before: ConditionContent, after: ConditionContent): b
 export function createWritesRepository(db: Sqlite) {
   const content = createContentRepository(db);
   const record = createHistoryWriter(db);
+  const built = createBuildHistory(db);
   const rows = createRowWriter(db);
   const q = {
     deleteCitations: db.prepare<[{ id: string }]>(
@@ -765,7 +778,8 @@ export function createWritesRepository(db: Sqlite) {
   });
 
   function lastKnownVersion(type: EntityType, id: string): number {
-    return q.lastVersion.get(type, id)?.version ?? 0;
+    // A curated revision's version is above the build's, so the build's counts only without one.
+    return q.lastVersion.get(type, id)?.version ?? built.entryOf(type, id)?.version ?? 0;
   }
 
   function deleteConditionRows(id: string): void {

@@ -70,9 +70,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { urls, builtConditions } = changes.affectsSince(afterSeq);
     const existing = new Set(ids);
     const lines: Line[] = ids.filter((id) => urls.has(links.condition(id)) || builtConditions.has(id)).flatMap(current);
-    for (const c of changes.touchedSince(afterSeq)) {
-      if (c.entityType === 'condition' && c.action === 'delete' && !existing.has(c.entityId)) lines.push({ id: c.entityId, deleted: true });
-    }
+    for (const id of changes.conditionsDeletedSince(afterSeq)) if (!existing.has(id)) lines.push({ id, deleted: true });
     return lines.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
